@@ -1,0 +1,79 @@
+// swift-tools-version: 6.1
+// Weft: multiline log parsing pipeline agent.
+//
+// Targets read like the data flow:
+//   WeftFraming → WeftDecoding → WeftJoin → WeftMultiline → WeftOutput, wired by WeftPipeline, driven by `weft`.
+import PackageDescription
+
+let argumentParser = Package.Dependency.package(
+    url: "https://github.com/apple/swift-argument-parser",
+    from: "1.5.0"
+)
+let yams = Package.Dependency.package(url: "https://github.com/jpsim/Yams", from: "6.0.0")
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "weft",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "weft", targets: ["weft"])
+    ],
+    dependencies: [argumentParser, yams],
+    targets: [
+        // PCRE2, found through pkg-config (Debian: libpcre2-dev).
+        .systemLibrary(
+            name: "CPCRE2",
+            pkgConfig: "libpcre2-8",
+            providers: [.apt(["libpcre2-dev"])]
+        ),
+        .target(name: "WeftRegex", dependencies: ["CPCRE2"], swiftSettings: swiftSettings),
+        .target(name: "WeftCore", swiftSettings: swiftSettings),
+        .target(name: "WeftFraming", dependencies: ["WeftCore"], swiftSettings: swiftSettings),
+        .target(name: "WeftDecoding", dependencies: ["WeftCore"], swiftSettings: swiftSettings),
+        .target(name: "WeftJoin", dependencies: ["WeftCore"], swiftSettings: swiftSettings),
+        .target(
+            name: "WeftMultiline",
+            dependencies: ["WeftCore", "WeftRegex", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings,
+            plugins: ["EmbedParsers"]
+        ),
+        .target(name: "WeftOutput", dependencies: ["WeftCore"], swiftSettings: swiftSettings),
+        .target(
+            name: "WeftPipeline",
+            dependencies: ["WeftCore", "WeftFraming", "WeftDecoding", "WeftJoin", "WeftMultiline", "WeftOutput"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "weft",
+            dependencies: ["WeftPipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings
+        ),
+
+        // Build time: the rule files in Parsers/ are compiled into the binary.
+        .executableTarget(name: "EmbedParsersTool", swiftSettings: swiftSettings),
+        .plugin(name: "EmbedParsers", capability: .buildTool(), dependencies: ["EmbedParsersTool"]),
+
+        // Tests.
+        .target(name: "WeftTestSupport", dependencies: ["WeftCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "WeftRegexTests", dependencies: ["WeftRegex"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "WeftDecodingTests",
+            dependencies: ["WeftDecoding", "WeftJoin", "WeftTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WeftMultilineTests",
+            dependencies: ["WeftMultiline", "WeftTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WeftPipelineTests",
+            dependencies: ["WeftPipeline", "WeftTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

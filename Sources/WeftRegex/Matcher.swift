@@ -1,0 +1,97 @@
+import CPCRE2
+
+/// The outcome of one match attempt.
+public enum MatchOutcome: Equatable, Sendable {
+    /// The pattern matched; `mark` is the last `(*MARK:name)` passed on the way, parsed as a number (-1 if none).
+    case match(mark: Int)
+    case noMatch
+    /// The match gave up because it hit the configured limit (catastrophic backtracking). Treated as no match by
+    /// callers, and counted.
+    case limitExceeded
+}
+
+/// The per-thread scratch space for matching: match data, match limits and the JIT stack.
+///
+/// A `Matcher` is cheap to keep and expensive to create; make one per engine and reuse it for every line.
+///
+/// - Important: The limits bound the work a single match may do, so a user's pattern with catastrophic
+///   backtracking (`(a+)+$` on a long line of `a`) costs a bounded time per line instead of hanging the process.
+public final class Matcher {
+    private let matchData: OpaquePointer
+    private let context: OpaquePointer
+    private let jitStack: OpaquePointer?
+    /// Number of matches that hit the match or depth limit since this matcher was created.
+    public private(set) var limitHits = 0
+
+    /// - Parameters:
+    ///   - matchLimit: PCRE2's match limit (backtracking steps) for one match attempt.
+    ///   - depthLimit: PCRE2's depth limit for the interpreter (the JIT is bounded by its stack size).
+    public init(matchLimit: UInt32 = 200_000, depthLimit: UInt32 = 10_000) {
+        matchData = pcre2_match_data_create_8(1, nil)
+        context = pcre2_match_context_create_8(nil)
+        pcre2_set_match_limit_8(context, matchLimit)
+        pcre2_set_depth_limit_8(context, depthLimit)
+        jitStack = pcre2_jit_stack_create_8(32 * 1024, 512 * 1024, nil)
+        pcre2_jit_stack_assign_8(context, nil, UnsafeMutableRawPointer(jitStack))
+    }
+
+    deinit {
+        pcre2_match_data_free_8(matchData)
+        pcre2_match_context_free_8(context)
+        if let jitStack { pcre2_jit_stack_free_8(jitStack) }
+    }
+
+    /// Matches `pattern` against `bytes` (the whole buffer is the subject; no terminator is needed).
+    public func match(_ pattern: Pattern, in bytes: UnsafeRawBufferPointer) -> MatchOutcome {
+        // PCRE2 accepts a null subject only with length 0 in recent versions; point empty subjects at a byte.
+        guard let base = bytes.baseAddress, bytes.count > 0 else {
+            return withUnsafeBytes(of: UInt8(0)) { match(pattern, subject: $0.baseAddress!, count: 0) }
+        }
+        return match(pattern, subject: base, count: bytes.count)
+    }
+
+    private func match(_ pattern: Pattern, subject raw: UnsafeRawPointer, count: Int) -> MatchOutcome {
+        let subject = raw.assumingMemoryBound(to: UInt8.self)
+        let bytesCount = count
+        let rc: Int32
+        if pattern.isJITCompiled {
+            rc = pcre2_jit_match_8(pattern.code, subject, bytesCount, 0, 0, matchData, context)
+        } else {
+            rc = pcre2_match_8(pattern.code, subject, bytesCount, 0, 0, matchData, context)
+        }
+        if rc >= 0 { return .match(mark: mark()) }
+        if rc == errorNoMatch { return .noMatch }
+        // Match, depth and JIT-stack limits, and any other failure (the subject is never invalid: the pattern
+        // was compiled for invalid UTF), give up on this line only.
+        limitHits += 1
+        return .limitExceeded
+    }
+
+    /// Whether `pattern` matches somewhere in `bytes`.
+    public func matches(_ pattern: Pattern, in bytes: UnsafeRawBufferPointer) -> Bool {
+        if case .match = match(pattern, in: bytes) { return true }
+        return false
+    }
+
+    /// Convenience for tests and cold paths.
+    public func matches(_ pattern: Pattern, _ text: String) -> Bool {
+        var copy = Array(text.utf8)
+        return copy.withUnsafeMutableBytes { matches(pattern, in: UnsafeRawBufferPointer($0)) }
+    }
+
+    private func mark() -> Int {
+        guard let pointer = pcre2_get_mark_8(matchData) else { return -1 }
+        var value = 0
+        var index = 0
+        while true {
+            let byte = pointer[index]
+            guard byte >= 0x30 && byte <= 0x39 else { break }
+            value = value &* 10 &+ Int(byte &- 0x30)
+            index += 1
+        }
+        return index == 0 ? -1 : value
+    }
+
+}
+
+private let errorNoMatch: Int32 = -1

@@ -1,0 +1,72 @@
+import CPCRE2
+
+/// A PCRE2 regular expression, compiled once (with JIT where the platform has it) and matched on raw bytes.
+///
+/// Patterns are compiled in UTF mode with `PCRE2_MATCH_INVALID_UTF`, so a line that is not valid UTF-8 is matched
+/// safely: invalid sequences simply never match a character class, and matching never reads outside the line.
+///
+/// A compiled pattern is immutable and can be shared between threads; the scratch memory a match needs lives in a
+/// ``Matcher``, which each thread owns.
+///
+/// ```swift
+/// let traceback = try Pattern(#"^Traceback \(most recent call last\):$"#)
+/// var matcher = Matcher()
+/// let hit = line.withUnsafeBytes { matcher.firstMatch(traceback, in: $0) }
+/// ```
+public final class Pattern: @unchecked Sendable {
+    // @unchecked: `code` is written once in init and only read afterwards; PCRE2 documents compiled code and its
+    // JIT as safe for concurrent matching.
+    let code: OpaquePointer
+    /// The pattern as written.
+    public let source: String
+    /// Whether the JIT compiled this pattern; when it did not, matching uses the interpreter.
+    public let isJITCompiled: Bool
+
+    /// Compiles `source`.
+    ///
+    /// - Throws: ``PatternError`` with the PCRE2 message and the offset of the error in the pattern.
+    public init(_ source: String, caseInsensitive: Bool = false) throws(PatternError) {
+        var options: UInt32 = PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_UCP
+        if caseInsensitive { options |= PCRE2_CASELESS }
+        var errorCode: Int32 = 0
+        var errorOffset = 0
+        let compiled: OpaquePointer? = source.utf8.withContiguousStorageIfAvailable { utf8 in
+            pcre2_compile_8(utf8.baseAddress, utf8.count, options, &errorCode, &errorOffset, nil)
+        } ?? {
+            var copy = Array(source.utf8)
+            return pcre2_compile_8(&copy, copy.count, options, &errorCode, &errorOffset, nil)
+        }()
+        guard let compiled else {
+            throw PatternError(pattern: source, offset: errorOffset, message: Self.message(for: errorCode))
+        }
+        code = compiled
+        self.source = source
+        isJITCompiled = pcre2_jit_compile_8(compiled, PCRE2_JIT_COMPLETE) == 0
+    }
+
+    deinit { pcre2_code_free_8(code) }
+
+    /// The highest back reference number used in the pattern (0 when it uses none).
+    public var highestBackReference: Int {
+        var value: UInt32 = 0
+        _ = pcre2_pattern_info_8(code, UInt32(PCRE2_INFO_BACKREFMAX), &value)
+        return Int(value)
+    }
+
+    static func message(for errorCode: Int32) -> String {
+        var buffer = [UInt8](repeating: 0, count: 256)
+        let length = pcre2_get_error_message_8(Int32(errorCode), &buffer, buffer.count)
+        guard length > 0 else { return "PCRE2 error \(errorCode)" }
+        return String(decoding: buffer[..<Int(length)], as: UTF8.self)
+    }
+}
+
+/// A pattern that could not be compiled: which one, where, and what PCRE2 said.
+public struct PatternError: Error, CustomStringConvertible, Equatable {
+    public let pattern: String
+    /// Offset in the pattern's UTF-8 bytes where PCRE2 detected the error.
+    public let offset: Int
+    public let message: String
+
+    public var description: String { "invalid regex /\(pattern)/ at offset \(offset): \(message)" }
+}

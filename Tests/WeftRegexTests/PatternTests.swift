@@ -1,0 +1,68 @@
+import Testing
+
+@testable import WeftRegex
+
+@Suite struct PatternTests {
+    let matcher = Matcher()
+
+    @Test func matchesOnBytes() throws {
+        let pattern = try Pattern(#"^Traceback \(most recent call last\):$"#)
+        #expect(matcher.matches(pattern, "Traceback (most recent call last):"))
+        #expect(!matcher.matches(pattern, "  Traceback (most recent call last):"))
+        #expect(pattern.isJITCompiled)
+    }
+
+    @Test func invalidPatternReportsOffsetAndMessage() {
+        #expect(throws: PatternError.self) { try Pattern("a(b") }
+        do {
+            _ = try Pattern("ab[")
+        } catch {
+            #expect(error.offset == 3)
+            #expect(error.message.contains("missing terminating ]"))
+        }
+    }
+
+    @Test func invalidUTF8IsSafe() throws {
+        // A prefix rule matches a line whatever bytes follow the prefix…
+        let pattern = try Pattern(#"^\s+at \S"#)
+        let bytes: [UInt8] = Array("\tat x".utf8) + [0xFF, 0xC3] + Array("y".utf8)
+        let outcome = bytes.withUnsafeBytes { matcher.match(pattern, in: $0) }
+        #expect(outcome == .match(mark: -1))
+        // …but no character class ever matches an invalid sequence (why rule files prefer prefixes to `.+$`).
+        let whole = try Pattern(#"^\s+at .+$"#)
+        #expect(bytes.withUnsafeBytes { matcher.match(whole, in: $0) } == .noMatch)
+        let dot = try Pattern(#"^.$"#)
+        let lone: [UInt8] = [0xC3]
+        #expect(lone.withUnsafeBytes { matcher.match(dot, in: $0) } == .noMatch)
+    }
+
+    @Test func catastrophicBacktrackingIsBounded() throws {
+        let pattern = try Pattern(#"(a+)+$"#)
+        let line = [UInt8](repeating: UInt8(ascii: "a"), count: 5000) + [UInt8(ascii: "!")]
+        let local = Matcher(matchLimit: 100_000)
+        let outcome = line.withUnsafeBytes { local.match(pattern, in: $0) }
+        #expect(outcome == .limitExceeded)
+        #expect(local.limitHits == 1)
+    }
+
+    @Test func alternationSetKeepsOrder() throws {
+        let set = AlternationSet([
+            try Pattern("^a"), try Pattern("^ab"), try Pattern("^x"),
+        ])
+        func first(_ s: String) -> Int? {
+            var bytes = Array(s.utf8)
+            return bytes.withUnsafeMutableBytes { set.firstMatch(in: UnsafeRawBufferPointer($0), using: matcher) }
+        }
+        #expect(first("abc") == 0)
+        #expect(first("xyz") == 2)
+        #expect(first("zzz") == nil)
+    }
+
+    @Test func alternationSetFallsBackForBackReferences() throws {
+        let set = AlternationSet([try Pattern(#"^(a)\1$"#), try Pattern("^b")])
+        var bytes = Array("aa".utf8)
+        #expect(bytes.withUnsafeMutableBytes { set.firstMatch(in: UnsafeRawBufferPointer($0), using: matcher) } == 0)
+        bytes = Array("b".utf8)
+        #expect(bytes.withUnsafeMutableBytes { set.firstMatch(in: UnsafeRawBufferPointer($0), using: matcher) } == 1)
+    }
+}
