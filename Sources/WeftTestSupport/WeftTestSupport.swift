@@ -1,1 +1,63 @@
 import WeftCore
+
+/// A clock tests move by hand: no sleeps, no flaky timing.
+public struct ManualClock: Sendable {
+    public private(set) var now: Int64
+
+    public init(start: Int64 = 1_700_000_000_000_000_000) { now = start }
+
+    public mutating func advance(byMilliseconds ms: Int64) { now += ms * 1_000_000 }
+    public mutating func advance(bySeconds s: Int64) { now += s * 1_000_000_000 }
+}
+
+/// A finished record copied out of the engine, for assertions.
+public struct CollectedRecord: Equatable, Sendable, CustomStringConvertible {
+    public var body: String
+    public var bodyBytes: [UInt8]
+    public var source: SourceID
+    public var stream: LogStream
+    public var time: Int64
+    public var lineCount: Int
+    public var parser: String?
+    public var flushReason: FlushReason
+    public var truncated: Bool
+    public var malformed: Bool
+    public var continuation: Bool
+
+    public var description: String {
+        "[\(parser ?? "-") \(lineCount) \(flushReason)\(truncated ? " truncated" : "")] \(body.debugDescription)"
+    }
+}
+
+/// A ``RecordSink`` that keeps copies of every record, in order.
+public struct CollectingSink: RecordSink {
+    public var records: [CollectedRecord] = []
+
+    public init() {}
+
+    public mutating func emit(_ record: Record) {
+        let bytes = Array(record.body)
+        records.append(
+            CollectedRecord(
+                body: String(decoding: bytes, as: UTF8.self), bodyBytes: bytes, source: record.source,
+                stream: record.stream, time: record.time, lineCount: record.lineCount, parser: record.parser,
+                flushReason: record.flushReason, truncated: record.truncated, malformed: record.malformed,
+                continuation: record.continuation))
+    }
+
+    /// The bodies, in order.
+    public var bodies: [String] { records.map(\.body) }
+}
+
+extension LogLine {
+    /// Calls `body` with a line built from `text` (tests only: allocates).
+    public static func with<R>(
+        _ text: String, source: SourceID = 0, stream: LogStream = .unknown, time: Int64 = Timestamp.none,
+        isPartial: Bool = false, flags: LineFlags = [], _ body: (LogLine) throws -> R
+    ) rethrows -> R {
+        let bytes = Array(text.utf8)
+        return try bytes.withUnsafeBytes { raw in
+            try body(LogLine(source: source, stream: stream, time: time, text: raw, isPartial: isPartial, flags: flags))
+        }
+    }
+}

@@ -1,0 +1,42 @@
+/// The parsers compiled into the binary from `Parsers/*.yaml` at build time.
+public enum BuiltinParsers {
+    /// Built-in parser names, in priority order (the order their start rules are tried).
+    public static var names: [String] { ruleFiles.map(\.name) }
+
+    /// The embedded rule files, parsed. A broken built-in is a build defect, caught by the test suite.
+    public static let ruleFiles: [RuleFile] = EmbeddedRuleFiles.files.map { file in
+        do {
+            return try RuleFile.parse(file.text, origin: "built-in \(file.name)")
+        } catch {
+            fatalError("built-in rule file \(file.name) is invalid: \(error)")
+        }
+    }
+
+    /// The embedded rule files' text, by file name (for `weft parsers show` and the consistency test).
+    public static var sources: [(name: String, text: String)] { EmbeddedRuleFiles.files }
+}
+
+extension ParserSet {
+    /// Built-in parsers, all of them or the named ones, followed by users' rule files.
+    ///
+    /// - Parameters:
+    ///   - names: nil or `["all"]` for every built-in; otherwise the built-ins to enable, in this order. An empty
+    ///     list enables none (only `extra`).
+    ///   - extra: users' own rule files, tried after the built-ins.
+    /// - Throws: ``RuleFileError`` for an unknown built-in name or an invalid user file.
+    public static func make(builtIns names: [String]? = nil, extra: [RuleFile] = []) throws(RuleFileError) -> ParserSet {
+        var files: [RuleFile] = []
+        if let names, names != ["all"] {
+            for name in names {
+                guard let file = BuiltinParsers.ruleFiles.first(where: { $0.name == name }) else {
+                    let known = BuiltinParsers.names.joined(separator: ", ")
+                    throw RuleFileError(origin: "--parsers", location: "", message: "unknown parser '\(name)' (built-ins: \(known), or all)")
+                }
+                files.append(file)
+            }
+        } else {
+            files = BuiltinParsers.ruleFiles
+        }
+        return try ParserSet(files + extra)
+    }
+}

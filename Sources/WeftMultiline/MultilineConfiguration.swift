@@ -1,0 +1,55 @@
+import WeftCore
+
+/// The bounds and timing of a ``MultilineEngine``. Every buffer the engine holds is bounded by one of these.
+public struct MultilineConfiguration: Sendable, Equatable {
+    /// A stream's pending record leaves after its stream has been quiet this long (nanoseconds).
+    ///
+    /// An idle timer, reset by every line of the stream, not a record age: a trace printed over several seconds
+    /// still merges as long as its lines keep coming. Runtimes print a trace within microseconds, so one second
+    /// keeps `kubectl logs -f | weft` responsive while leaving a large margin for a slow writer.
+    public var flushTimeout: Int64 = 1_000_000_000
+    /// A record is cut (and marked truncated) when a line would make it longer than this many lines.
+    public var maxLines = 1000
+    /// A record is cut (and marked truncated) when a line would make its body longer than this many bytes; a single
+    /// longer line is itself cut.
+    public var maxBytes = 1 << 20
+    /// Total bytes held in pending records across all streams; past it the stream quiet for longest is flushed.
+    public var maxPendingBytes = 16 << 20
+    /// Open (source, stream) pairs; past it the stream quiet for longest is flushed and forgotten.
+    public var maxStreams = 4096
+
+    public init() {}
+
+    public init(flushTimeout: Int64, maxLines: Int = 1000, maxBytes: Int = 1 << 20) {
+        self.flushTimeout = flushTimeout
+        self.maxLines = maxLines
+        self.maxBytes = maxBytes
+    }
+}
+
+/// What happened to a line inside the engine, for `--explain`.
+public enum ExplainEvent: Sendable, Equatable {
+    /// The line continued the open record of `parser` through rule `rule` of `state`.
+    case continued(StreamKey, parser: String, state: String, rule: Int, pattern: String, next: String, tentative: Bool)
+    /// The line started a record of `parser` (rule `rule` of its `start` state); `header` when the held line before
+    /// it was taken as the record's first line.
+    case started(StreamKey, parser: String, rule: Int, pattern: String, next: String, header: Bool)
+    /// The line matched no parser's start rule; it is held as an ordinary line (it may still be a trace's header).
+    case ordinary(StreamKey)
+    /// A record left the engine.
+    case ended(StreamKey, reason: FlushReason, lines: Int, parser: String?, why: String)
+    /// A rule's regex gave up on this line (match limit); the rule was treated as not matching.
+    case matchLimit(StreamKey)
+}
+
+/// Counters kept by the engine (the run summary and, later, metrics).
+public struct MultilineStatistics: Sendable, Equatable {
+    public var linesIn = 0
+    public var records = 0
+    /// Records by ``FlushReason`` raw value.
+    public var recordsByReason = [Int](repeating: 0, count: FlushReason.allCases.count)
+    /// Multi-line records by parser name.
+    public var recordsByParser: [String: Int] = [:]
+    public var truncatedRecords = 0
+    public var malformedLines = 0
+}

@@ -1,0 +1,82 @@
+import WeftRegex
+
+/// Rule files compiled for matching: every regex compiled once, each state's rules combined into one alternation,
+/// and the start rules of all parsers combined into one, so a line outside any trace costs a single JIT match.
+///
+/// Immutable once built; engines share it.
+public final class ParserSet: @unchecked Sendable {
+    // @unchecked: every stored property is immutable after init, and Pattern/AlternationSet are read-only.
+
+    struct State {
+        let name: String
+        let rules: AlternationSet
+        let next: [Int32]
+        let tentative: [Bool]
+    }
+
+    struct Parser {
+        let file: RuleFile
+        let states: [State]
+        let header: AlternationSet
+    }
+
+    let parsers: [Parser]
+    /// Every parser's start rules, in parser order then rule order.
+    let startRules: AlternationSet
+    /// For each start rule: which parser, which rule of its start state.
+    let startIndex: [(parser: Int32, rule: Int32)]
+    /// Index of the `start` state in each parser.
+    let startState: [Int32]
+
+    /// The parsers' names, in priority order.
+    public var names: [String] { parsers.map(\.file.name) }
+    public var ruleFiles: [RuleFile] { parsers.map(\.file) }
+
+    /// Compiles `files`. Earlier files win when two start rules match the same line.
+    ///
+    /// - Throws: ``RuleFileError`` naming the file and rule whose regex does not compile, or a duplicate name.
+    public init(_ files: [RuleFile]) throws(RuleFileError) {
+        var parsers: [Parser] = []
+        var startPatterns: [Pattern] = []
+        var startIndex: [(Int32, Int32)] = []
+        var startState: [Int32] = []
+        for (parserIndex, file) in files.enumerated() {
+            if files[..<parserIndex].contains(where: { $0.name == file.name }) {
+                throw RuleFileError(origin: file.origin, location: "name", message: "parser '\(file.name)' is already loaded")
+            }
+            func compile(_ source: String, at location: String) throws(RuleFileError) -> Pattern {
+                do {
+                    return try Pattern(source)
+                } catch {
+                    throw RuleFileError(origin: file.origin, location: location, message: error.description)
+                }
+            }
+            var states: [State] = []
+            for state in file.states {
+                var patterns: [Pattern] = []
+                for (index, rule) in state.rules.enumerated() {
+                    patterns.append(try compile(rule.pattern, at: "states.\(state.name)[\(index)].match"))
+                }
+                let next = state.rules.map { rule in
+                    Int32(file.states.firstIndex(where: { $0.name == rule.next })!)
+                }
+                states.append(State(name: state.name, rules: AlternationSet(patterns), next: next, tentative: state.rules.map(\.tentative)))
+            }
+            var header: [Pattern] = []
+            for (index, source) in file.header.enumerated() {
+                header.append(try compile(source, at: "header[\(index)]"))
+            }
+            let start = Int32(file.states.firstIndex(where: { $0.name == "start" })!)
+            startState.append(start)
+            for (index, pattern) in states[Int(start)].rules.patterns.enumerated() {
+                startPatterns.append(pattern)
+                startIndex.append((Int32(parserIndex), Int32(index)))
+            }
+            parsers.append(Parser(file: file, states: states, header: AlternationSet(header)))
+        }
+        self.parsers = parsers
+        self.startRules = AlternationSet(startPatterns)
+        self.startIndex = startIndex
+        self.startState = startState
+    }
+}

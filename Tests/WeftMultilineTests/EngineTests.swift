@@ -1,0 +1,209 @@
+import Testing
+import WeftCore
+import WeftMultiline
+import WeftTestSupport
+
+@Suite struct EngineTests {
+    let javaTrace = """
+        Exception in thread "main" java.lang.IllegalStateException: boom
+        \tat App.run(App.java:10)
+        \tat App.main(App.java:5)
+        """
+
+    @Test func mergesATraceAndKeepsNeighboursApart() throws {
+        var h = try EngineHarness()
+        h.push("2026-11-29 05:00:00 INFO starting")
+        h.pushLines(javaTrace)
+        h.push("2026-11-29 05:00:01 INFO next request")
+        let records = h.finish()
+        #expect(records.map(\.body) == ["2026-11-29 05:00:00 INFO starting", javaTrace, "2026-11-29 05:00:01 INFO next request"])
+        #expect(records.map(\.parser) == [nil, "java", nil])
+        #expect(records.map(\.flushReason) == [.nextRecord, .nextRecord, .endOfInput])
+        #expect(records[1].lineCount == 3)
+    }
+
+    @Test func twoTracesBackToBackAreTwoRecords() throws {
+        let records = try EngineHarness.records(javaTrace + "\n" + javaTrace)
+        #expect(records.map(\.body) == [javaTrace, javaTrace])
+    }
+
+    @Test func idleTimeoutFlushesWithoutSleeping() throws {
+        var h = try EngineHarness(configuration: .init(flushTimeout: 1_000_000_000))
+        h.pushLines(javaTrace)
+        h.advance(byMilliseconds: 999)
+        #expect(h.sink.records.isEmpty)
+        // The idle timer restarts with every line of the stream.
+        h.push("\tat App.more(App.java:1)")
+        h.advance(byMilliseconds: 999)
+        #expect(h.sink.records.isEmpty)
+        h.advance(byMilliseconds: 1)
+        #expect(h.sink.records.count == 1)
+        #expect(h.sink.records[0].flushReason == .timeout)
+        #expect(h.sink.records[0].lineCount == 4)
+        #expect(h.engine.nextFlushDeadline == nil)
+    }
+
+    @Test func timeoutIsPerStream() throws {
+        var h = try EngineHarness()
+        h.pushLines(javaTrace, stream: .stderr)
+        h.advance(byMilliseconds: 600)
+        h.push("stdout keeps talking", stream: .stdout)
+        h.advance(byMilliseconds: 600)
+        #expect(h.sink.records.map(\.stream) == [.stderr])
+        #expect(h.sink.records[0].flushReason == .timeout)
+    }
+
+    @Test func streamsNeverMix() throws {
+        var h = try EngineHarness()
+        h.push("Exception in thread \"main\" java.lang.IllegalStateException: boom", stream: .stderr)
+        h.push("\tat App.run(App.java:10)", stream: .stderr)
+        h.push("plain stdout line", stream: .stdout)
+        h.push("\tat App.main(App.java:5)", stream: .stderr)
+        h.push("another stdout line", stream: .stdout)
+        let records = h.finish()
+        let stderr = records.filter { $0.stream == .stderr }
+        #expect(stderr.map(\.body) == [javaTrace])
+        #expect(records.filter { $0.stream == .stdout }.map(\.body) == ["plain stdout line", "another stdout line"])
+    }
+
+    @Test func maxLinesCutsAndContinues() throws {
+        var h = try EngineHarness(configuration: .init(flushTimeout: 1_000_000_000, maxLines: 3))
+        h.push("java.lang.IllegalStateException: boom")
+        for i in 0..<5 { h.push("\tat App.f\(i)(App.java:\(i))") }
+        h.push("2026-11-29 INFO after")
+        let records = h.finish()
+        #expect(records.map(\.lineCount) == [3, 3, 1])
+        #expect(records.map(\.flushReason) == [.maxLines, .nextRecord, .endOfInput])
+        #expect(records.map(\.truncated) == [true, false, false])
+        #expect(records.map(\.continuation) == [false, true, false])
+        #expect(records[1].parser == "java")
+    }
+
+    @Test func maxBytesCutsRecordsAndLongLines() throws {
+        var h = try EngineHarness(configuration: .init(flushTimeout: 1_000_000_000, maxLines: 100, maxBytes: 64))
+        h.push("java.lang.IllegalStateException: boom")  // 38 bytes
+        h.push("\tat App.f(App.java:1)")  // 21 + 1 → 60
+        h.push("\tat App.g(App.java:2)")  // would be 82 → cut
+        h.push(String(repeating: "é", count: 100))  // 200 bytes alone: cut at a character boundary
+        let records = h.finish()
+        #expect(records.count == 3)
+        #expect(records[0].flushReason == .maxBytes)
+        #expect(records[0].truncated)
+        #expect(records[0].lineCount == 2)
+        #expect(records[1].body == "\tat App.g(App.java:2)")
+        #expect(records[1].continuation)
+        #expect(records[2].bodyBytes.count == 64)
+        #expect(records[2].body == String(repeating: "é", count: 32))
+        #expect(records[2].truncated)
+        #expect(records.allSatisfy { $0.bodyBytes.count <= 64 })
+    }
+
+    @Test func totalPendingBytesAreBounded() throws {
+        var configuration = MultilineConfiguration()
+        configuration.maxPendingBytes = 100
+        var h = try EngineHarness(configuration: configuration)
+        for source in 0..<10 as Range<SourceID> {
+            h.push("java.lang.IllegalStateException: boom from source \(source)", source: source)
+        }
+        #expect(h.engine.pendingByteCount <= 100)
+        #expect(h.sink.records.contains { $0.flushReason == .bufferFull })
+        let records = h.finish()
+        #expect(records.count == 10)
+    }
+
+    @Test func streamCountIsBounded() throws {
+        var configuration = MultilineConfiguration()
+        configuration.maxStreams = 4
+        var h = try EngineHarness(configuration: configuration)
+        for source in 0..<20 as Range<SourceID> { h.push("line from \(source)", source: source) }
+        let records = h.finish()
+        #expect(records.count == 20)
+        #expect(Set(records.map(\.source)).count == 20)
+    }
+
+    @Test func malformedLineLeavesAloneAndKeepsNeighbours() throws {
+        var h = try EngineHarness()
+        h.push("java.lang.IllegalStateException: boom")
+        h.push("\tat App.f(App.java:1)")
+        LogLine.with("{\"log\":\"broken", flags: .malformed) { h.engine.push($0, now: h.clock.now, into: &h.sink) }
+        h.push("\tat App.g(App.java:2)")
+        let records = h.finish()
+        #expect(records.map(\.lineCount) == [2, 1, 1])
+        #expect(records.map(\.malformed) == [false, true, false])
+        #expect(records[1].flushReason == .malformed)
+        #expect(h.engine.statistics.malformedLines == 1)
+    }
+
+    @Test func tentativeBlankLineIsNotSwallowed() throws {
+        // A blank line after a goroutine dump belongs to it only if another goroutine follows.
+        let dump = """
+            panic: boom
+
+            goroutine 1 [running]:
+            main.main()
+            \t/app/main.go:5 +0x1d
+            """
+        let records = try EngineHarness.records(dump + "\n\n2026/11/29 05:00:00 next")
+        #expect(records.map(\.body) == [dump, "", "2026/11/29 05:00:00 next"])
+        #expect(records[0].parser == "go")
+    }
+
+    @Test func headerLineJoinsTheTraceItIntroduces() throws {
+        let trace = """
+            2026-11-29 05:00:00,123 ERROR [main] com.example.App - request failed
+            java.lang.IllegalStateException: boom
+            \tat com.example.App.run(App.java:10)
+            """
+        let records = try EngineHarness.records("2026-11-29 05:00:00,000 INFO [main] ok\n" + trace)
+        #expect(records.map(\.body) == ["2026-11-29 05:00:00,000 INFO [main] ok", trace])
+        // An INFO line is not a header: the trace starts on its own.
+        let info = try EngineHarness.records("2026-11-29 INFO ok\nTraceback (most recent call last):\n  File \"a.py\", line 1, in <module>\nValueError: x")
+        #expect(info.count == 2)
+    }
+
+    @Test func crIsIgnoredByRulesButKeptInBody() throws {
+        let records = try EngineHarness.records("java.lang.IllegalStateException: boom\r\n\tat App.f(App.java:1)\r")
+        #expect(records.count == 1)
+        #expect(records[0].body == "java.lang.IllegalStateException: boom\r\n\tat App.f(App.java:1)\r")
+    }
+
+    @Test func explainSaysWhy() throws {
+        var h = try EngineHarness(parsers: ["java"])
+        var events: [ExplainEvent] = []
+        h.engine.explain = { events.append($0) }
+        h.pushLines(javaTrace)
+        h.push("done")
+        _ = h.finish()
+        #expect(events.count == 6)
+        guard case .started(_, "java", 0, _, "exception", false) = events[0] else {
+            Issue.record("expected a java start, got \(events[0])")
+            return
+        }
+        guard case .continued(_, "java", "exception", 0, _, "frames", false) = events[1] else {
+            Issue.record("expected a frame, got \(events[1])")
+            return
+        }
+        guard case .ended(_, .nextRecord, 3, "java", let why) = events[3] else {
+            Issue.record("expected the record to end, got \(events[3])")
+            return
+        }
+        #expect(why.contains("java.frames"))
+    }
+
+    @Test func catastrophicUserRuleIsBoundedAndCounted() throws {
+        let file = try RuleFile.parse(
+            """
+            name: slow
+            states:
+              start:
+                - match: '(a+)+$'
+                  next: start
+            """, origin: "test")
+        var h = try EngineHarness(parsers: [], extra: [file])
+        h.push(String(repeating: "a", count: 30_000) + "!")
+        h.push("ok")
+        let records = h.finish()
+        #expect(records.count == 2)
+        #expect(h.engine.matchLimitHits >= 1)
+    }
+}

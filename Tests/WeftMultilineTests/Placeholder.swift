@@ -1,3 +1,0 @@
-import Testing
-
-@Test func placeholderWeftMultilineTests() { #expect(Bool(true)) }
