@@ -60,6 +60,7 @@ let package = Package(
         // Tests.
         .target(name: "WeftTestSupport", dependencies: ["WeftCore"], swiftSettings: swiftSettings),
         .testTarget(name: "WeftRegexTests", dependencies: ["WeftRegex"], swiftSettings: swiftSettings),
+        .testTarget(name: "WeftFramingTests", dependencies: ["WeftFraming"], swiftSettings: swiftSettings),
         .testTarget(
             name: "WeftDecodingTests",
             dependencies: ["WeftDecoding", "WeftJoin", "WeftTestSupport"],
