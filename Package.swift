@@ -61,6 +61,7 @@ let package = Package(
         .target(name: "WeftTestSupport", dependencies: ["WeftCore"], swiftSettings: swiftSettings),
         .testTarget(name: "WeftRegexTests", dependencies: ["WeftRegex"], swiftSettings: swiftSettings),
         .testTarget(name: "WeftFramingTests", dependencies: ["WeftFraming"], swiftSettings: swiftSettings),
+        .testTarget(name: "WeftOutputTests", dependencies: ["WeftOutput"], swiftSettings: swiftSettings),
         .testTarget(
             name: "WeftDecodingTests",
             dependencies: ["WeftDecoding", "WeftJoin", "WeftTestSupport"],

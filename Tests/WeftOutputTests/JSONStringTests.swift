@@ -1,0 +1,91 @@
+import Testing
+import WeftOutput
+
+@Suite struct JSONStringTests {
+    @Test func shortEscapes() {
+        let (text, replaced) = escaped(Array("\"\\\n\r\t\u{8}\u{C}".utf8))
+        #expect(text == #"\"\\\n\r\t\b\f"#)
+        #expect(!replaced)
+    }
+
+    @Test func otherControlBytesAndDeleteUseUnicodeEscapes() {
+        let short: [UInt8: String] = [0x08: #"\b"#, 0x09: #"\t"#, 0x0A: #"\n"#, 0x0C: #"\f"#, 0x0D: #"\r"#]
+        for byte in UInt8(0)...0x1F {
+            let expected = short[byte] ?? "\\u00" + (byte < 0x10 ? "0" : "") + String(byte, radix: 16)
+            #expect(escaped([byte]).0 == expected, "byte \(byte)")
+        }
+        #expect(escaped([0x7F]).0 == #"\u007f"#)
+        #expect(escaped([0x00, 0x41, 0x1F]).0 == #"\u0000A\u001f"#)
+    }
+
+    @Test func printableASCIIPassesThrough() {
+        let ascii = (UInt8(0x20)...0x7E).filter { $0 != 0x22 && $0 != 0x5C }
+        #expect(escaped(ascii).0 == String(decoding: ascii, as: UTF8.self))
+    }
+
+    @Test(arguments: [
+        "é", "€", "😀", "\u{80}", "\u{7FF}", "\u{800}", "\u{D7FF}", "\u{E000}", "\u{FFFD}", "\u{FFFF}", "\u{10000}",
+        "\u{10FFFF}", "日本語のログ", "mixed ascii and ünïcödé ✓ 🚀 text",
+    ])
+    func validUTF8PassesThroughRaw(text: String) {
+        let (out, replaced) = escaped(Array(text.utf8))
+        #expect(out == text)
+        #expect(!replaced)
+    }
+
+    /// Invalid UTF-8, and how many U+FFFD each becomes (one per maximal invalid subpart), with what survives.
+    @Test(
+        arguments: [
+            ([0x80], "�"),  // lone continuation byte
+            ([0xBF, 0x41], "�A"),
+            ([0xC0, 0x80], "��"),  // overlong NUL
+            ([0xC1, 0xBF], "��"),  // overlong
+            ([0xE0, 0x80, 0x80], "���"),  // overlong three-byte
+            ([0xE0, 0x9F, 0xBF], "���"),  // overlong U+07FF
+            ([0xF0, 0x80, 0x80, 0x80], "����"),  // overlong four-byte
+            ([0xF0, 0x8F, 0xBF, 0xBF], "����"),  // overlong U+FFFF
+            ([0xED, 0xA0, 0x80], "���"),  // surrogate U+D800
+            ([0xED, 0xBF, 0xBF], "���"),  // surrogate U+DFFF
+            ([0xF4, 0x90, 0x80, 0x80], "����"),  // U+110000
+            ([0xF5, 0x80, 0x80, 0x80], "����"),  // beyond any plane
+            ([0xFE], "�"), ([0xFF], "�"),
+            ([0xC3], "�"),  // cut short at the end
+            ([0xE2, 0x82], "�"),
+            ([0xF0, 0x9F, 0x98], "�"),
+            ([0xE2, 0x82, 0x41], "�A"),  // cut short before ASCII
+            ([0xF0, 0x9F, 0x98, 0x22], "�\\\""),  // cut short before a quote
+            ([0xC3, 0xC3, 0xA9], "�é"),  // a new lead byte ends the subpart
+            ([0x41, 0xE2, 0x82, 0xAC, 0xFF, 0x42], "A€�B"),
+        ] as [([UInt8], String)])
+    func invalidUTF8IsReplacedPerMaximalSubpart(bytes: [UInt8], expected: String) {
+        let (out, replaced) = escaped(bytes)
+        #expect(out == expected)
+        #expect(replaced)
+        #expect(out == String(decoding: bytes, as: UTF8.self).replacingQuotes())
+    }
+
+    @Test func longInputsUseEveryAlignment() {
+        // Specials at every offset of the eight-byte scan, in runs longer than a word.
+        for offset in 0..<24 {
+            for special: [UInt8] in [[0x22], [0x5C], [0x0A], [0x7F], [0x1F], [0xC3, 0xA9], [0xFF]] {
+                var bytes = [UInt8](repeating: 0x61, count: 24)
+                bytes.insert(contentsOf: special, at: offset)
+                let (out, _) = escaped(bytes)
+                let (expectedSpecial, _) = escaped(special)
+                let expected =
+                    String(repeating: "a", count: offset) + expectedSpecial
+                    + String(repeating: "a", count: 24 - offset)
+                #expect(out == expected)
+            }
+        }
+    }
+}
+
+extension String {
+    /// The test tables write `"` escaped; Swift's own repair leaves it raw.
+    fileprivate func replacingQuotes() -> String {
+        var result = ""
+        for character in self { result += character == "\"" ? "\\\"" : String(character) }
+        return result
+    }
+}

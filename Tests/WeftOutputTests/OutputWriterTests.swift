@@ -1,0 +1,127 @@
+import Foundation
+import Testing
+import WeftCore
+import WeftOutput
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+@Suite struct OutputWriterTests {
+    /// Drains a pipe on a thread of its own, slowly if asked, and hands back everything read.
+    final class PipeDrain: @unchecked Sendable {
+        let readEnd: Int32
+        private(set) var bytes: [UInt8] = []
+        private let done = DispatchSemaphore(value: 0)
+
+        init(readEnd: Int32, pauseMicroseconds: UInt32 = 0) {
+            self.readEnd = readEnd
+            Thread {
+                var chunk = [UInt8](repeating: 0, count: 8192)
+                while true {
+                    let count = chunk.withUnsafeMutableBytes { read(readEnd, $0.baseAddress, $0.count) }
+                    if count <= 0 { break }
+                    self.bytes.append(contentsOf: chunk[..<count])
+                    if pauseMicroseconds > 0 { usleep(pauseMicroseconds) }
+                }
+                self.done.signal()
+            }.start()
+        }
+
+        func wait() -> [UInt8] {
+            done.wait()
+            return bytes
+        }
+    }
+
+    func makePipe() throws -> (read: Int32, write: Int32) {
+        var ends: [Int32] = [0, 0]
+        try #require(pipe(&ends) == 0)
+        return (ends[0], ends[1])
+    }
+
+    /// Writes `count` records through a writer, and the same records through a bare encoder for comparison.
+    func writeRecords(_ count: Int, to writer: inout OutputWriter) throws -> [UInt8] {
+        var encoder = JSONLinesEncoder()
+        var expected: [UInt8] = []
+        let source = SourceInfo(path: "/var/log/app.log")
+        for index in 0..<count {
+            try Array("record \(index) \(String(repeating: "x", count: index % 300))".utf8).withUnsafeBytes { body in
+                let record = Record(
+                    source: 0, stream: .stdout, time: Int64(index) * 1_000_000, observedTime: 0, body: body,
+                    lineCount: 1, parser: nil, flushReason: .nextRecord)
+                try writer.write(record, source: source)
+                encoder.encode(record, source: source, into: &expected)
+            }
+        }
+        try writer.flush()
+        return expected
+    }
+
+    @Test func writesEverythingInOrder() throws {
+        let (readEnd, writeEnd) = try makePipe()
+        let drain = PipeDrain(readEnd: readEnd)
+        var writer = OutputWriter(fd: writeEnd, name: "pipe", threshold: 4096)
+        let expected = try writeRecords(5000, to: &writer)
+        #expect(writer.bufferedByteCount == 0)
+        #expect(writer.bytesWritten == Int64(expected.count))
+        close(writeEnd)
+        let received = drain.wait()
+        close(readEnd)
+        #expect(received == expected)
+    }
+
+    @Test func holdsRecordsUntilTheThreshold() throws {
+        let (readEnd, writeEnd) = try makePipe()
+        defer {
+            close(readEnd)
+            close(writeEnd)
+        }
+        var writer = OutputWriter(fd: writeEnd, name: "pipe", threshold: 1 << 20)
+        try Array("hello".utf8).withUnsafeBytes { body in
+            let record = Record(
+                source: 0, stream: .stdout, time: Timestamp.none, observedTime: Timestamp.none, body: body,
+                lineCount: 1, parser: nil, flushReason: .endOfInput)
+            try writer.write(record, source: SourceInfo(path: nil))
+        }
+        #expect(writer.bufferedByteCount > 0)
+        #expect(writer.bytesWritten == 0)
+        try writer.flush()
+        #expect(writer.bufferedByteCount == 0)
+        var received = [UInt8](repeating: 0, count: 4096)
+        let count = received.withUnsafeMutableBytes { read(readEnd, $0.baseAddress, $0.count) }
+        #expect(String(decoding: received[..<count], as: UTF8.self).hasPrefix(#"{"body":"hello""#))
+    }
+
+    @Test func nonBlockingDescriptorWaitsInsteadOfFailing() throws {
+        let (readEnd, writeEnd) = try makePipe()
+        _ = fcntl(writeEnd, F_SETFL, fcntl(writeEnd, F_GETFL) | O_NONBLOCK)
+        let drain = PipeDrain(readEnd: readEnd, pauseMicroseconds: 200)
+        var writer = OutputWriter(fd: writeEnd, name: "pipe", threshold: 256 << 10)
+        let expected = try writeRecords(20_000, to: &writer)  // several MB: far more than the pipe holds
+        close(writeEnd)
+        let received = drain.wait()
+        close(readEnd)
+        #expect(received == expected)
+    }
+
+    @Test func brokenPipeIsATypedError() throws {
+        signal(SIGPIPE, SIG_IGN)  // as the program does; otherwise the signal ends the test process
+        let (readEnd, writeEnd) = try makePipe()
+        close(readEnd)
+        defer { close(writeEnd) }
+        var writer = OutputWriter(fd: writeEnd, name: "stdout", threshold: 16)
+        do {
+            _ = try writeRecords(10, to: &writer)
+            Issue.record("writing to a closed pipe should fail")
+        } catch let error as WriteError {
+            #expect(error.isBrokenPipe)
+            #expect(error == WriteError(errno: EPIPE, name: "stdout"))
+            #expect(error.description.hasPrefix("cannot write to stdout: "))
+        } catch {
+            Issue.record("unexpected error \(error)")
+        }
+    }
+}
