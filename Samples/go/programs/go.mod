@@ -1,0 +1,3 @@
+module example.com/weft-samples
+
+go 1.19

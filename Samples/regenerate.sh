@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# Regenerate every captured sample (Samples/<lang>/<shape>.log) by running the
+# small programs in Samples/<lang>/programs/ on the real runtimes, and derive
+# each sample's expected records (<shape>.expected.jsonl) from the capture and
+# the program's spec (programs/<shape>.spec) with tools/split_records.py.
+#
+#   bash Samples/regenerate.sh
+#
+# Runtimes (Debian bookworm packages, installed here if missing): python3
+# (/usr/bin/python3, 3.11), ruby (3.1), golang-go (1.19), openjdk-17-jdk,
+# liblogback-java + libslf4j-java (the logback sample is skipped, with a
+# warning, if they cannot be installed).
+#
+# The programs run from a copy under $WEFT_SAMPLES_WORKDIR (default
+# /tmp/weft-samples), so paths printed in traces do not depend on where the
+# repository is checked out and no build output lands in the repository.
+# Programs run with a minimal environment (env -i), TZ=UTC and C.UTF-8.
+set -euo pipefail
+
+SAMPLES="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+WORK="${WEFT_SAMPLES_WORKDIR:-/tmp/weft-samples}"
+PY=/usr/bin/python3
+SPLIT="$SAMPLES/tools/split_records.py"
+JAVA_LOG_JARS=(/usr/share/java/slf4j-api.jar /usr/share/java/logback-classic.jar /usr/share/java/logback-core.jar)
+
+say() { printf 'regenerate: %s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+# --- tools -------------------------------------------------------------------
+
+apt_updated=0
+apt_install() {
+    if [ "$apt_updated" = 0 ]; then
+        say "apt-get update"
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 || return 1
+        apt_updated=1
+    fi
+    say "apt-get install -y $*"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >&2
+}
+
+missing=()
+[ -x /usr/bin/python3 ] || missing+=(python3)
+[ -x /usr/bin/ruby ] || missing+=(ruby)
+[ -x /usr/bin/go ] || missing+=(golang-go)
+{ [ -x /usr/bin/javac ] && [ -x /usr/bin/java ]; } || missing+=(openjdk-17-jdk)
+if [ "${#missing[@]}" -gt 0 ]; then
+    apt_install "${missing[@]}" || die "could not install ${missing[*]}"
+fi
+
+have_logback=1
+for jar in "${JAVA_LOG_JARS[@]}"; do [ -f "$jar" ] || have_logback=0; done
+if [ "$have_logback" = 0 ]; then
+    if apt_install liblogback-java libslf4j-java; then
+        have_logback=1
+        for jar in "${JAVA_LOG_JARS[@]}"; do [ -f "$jar" ] || have_logback=0; done
+    fi
+    [ "$have_logback" = 1 ] || say "warning: liblogback-java/libslf4j-java unavailable, skipping java/logback"
+fi
+
+# --- helpers -----------------------------------------------------------------
+
+case "$WORK" in
+    /|"") die "refusing to use '$WORK' as the work directory" ;;
+esac
+
+# stage LANG: fresh copy of Samples/LANG/programs at $WORK/LANG/programs
+stage() {
+    rm -rf "${WORK:?}/$1"
+    mkdir -p "$WORK/$1"
+    cp -R "$SAMPLES/$1/programs" "$WORK/$1/programs"
+}
+
+# clean environment for every program run
+runenv() {
+    env -i PATH=/usr/bin:/bin HOME="${HOME:-/root}" LANG=C.UTF-8 TZ=UTC "$@"
+}
+
+# capture LANG SHAPE DIR EXPECTED_STATUS CMD...: run CMD in DIR with stdout and
+# stderr merged into Samples/LANG/SHAPE.log, check its exit status, then write
+# Samples/LANG/SHAPE.expected.jsonl from programs/SHAPE.spec.
+capture() {
+    local lang="$1" shape="$2" dir="$3" want="$4"
+    shift 4
+    local log="$SAMPLES/$lang/$shape.log"
+    local status=0
+    (cd "$dir" && runenv "$@") >"$log.tmp" 2>&1 </dev/null || status=$?
+    if [ "$status" != "$want" ]; then
+        say "$lang/$shape: exit status $status, expected $want; output:"
+        cat "$log.tmp" >&2
+        die "$lang/$shape did not behave as expected"
+    fi
+    mv "$log.tmp" "$log"
+    expect "$lang/$shape" "$SAMPLES/$lang/programs/$shape.spec" "$log"
+}
+
+# expect NAME SPEC LOG: LOG's expected records from SPEC
+expect() {
+    local out="${3%.log}.expected.jsonl"
+    "$PY" "$SPLIT" "$2" "$3" >"$out.tmp" || die "$1: capture does not match its spec"
+    mv "$out.tmp" "$out"
+    say "$1: $(wc -l <"$3") lines, $(wc -l <"$out") records"
+}
+
+# --- python ------------------------------------------------------------------
+
+stage python
+pyrun() { capture python "$1" "$WORK/python" "$2" "$PY" -u -B "${@:3}"; }
+pyrun tracebacks 1 programs/tracebacks.py
+pyrun syntax_errors 1 programs/syntax_errors.py
+pyrun exception_groups 1 programs/exception_groups.py
+pyrun thread_crash 0 programs/thread_crash.py
+pyrun task_never_retrieved 1 programs/task_never_retrieved.py
+pyrun logging_default 0 programs/log_exception.py default
+pyrun logging_timestamped 0 programs/log_exception.py timestamped
+
+# --- java --------------------------------------------------------------------
+
+stage java
+JAVA_OPTS=(-Duser.language=en -Duser.country=US -Duser.timezone=UTC -Dfile.encoding=UTF-8)
+java_sources=("$WORK"/java/programs/com/example/orders/{Traces,JulApp}.java)
+java_cp="$WORK/java/classes"
+if [ "$have_logback" = 1 ]; then
+    java_sources+=("$WORK"/java/programs/com/example/orders/{LogbackApp,PinnedClockConverter}.java)
+    java_cp="$java_cp:$(IFS=:; echo "${JAVA_LOG_JARS[*]}")"
+fi
+runenv javac -g -encoding UTF-8 -cp "$java_cp" -d "$WORK/java/classes" "${java_sources[@]}" \
+    || die "javac failed"
+capture java traces "$WORK/java" 1 java "${JAVA_OPTS[@]}" -cp "$java_cp" com.example.orders.Traces
+capture java jul "$WORK/java" 0 java "${JAVA_OPTS[@]}" -cp "$java_cp" com.example.orders.JulApp
+if [ "$have_logback" = 1 ]; then
+    capture java logback "$WORK/java" 0 java "${JAVA_OPTS[@]}" \
+        -Dlogback.configurationFile=programs/logback.xml -cp "$java_cp" com.example.orders.LogbackApp
+fi
+
+# --- go ----------------------------------------------------------------------
+
+stage go
+GO_ENV=(CGO_ENABLED=0 GOPROXY=off GOFLAGS= GO111MODULE=on)
+gorun() {
+    local shape="$1" want="$2" pkg="$3"
+    shift 3
+    capture go "$shape" "$WORK/go/programs" "$want" env "${GO_ENV[@]}" "$@" go run -trimpath "./$pkg"
+}
+# `go run` reports the program's non-zero exit as "exit status 2" and exits 1.
+gorun panic 1 panic
+gorun goroutines 1 goroutines GOTRACEBACK=all
+gorun recovered 1 recovered
+gorun nilpointer 1 nilpointer
+gorun deadlock 1 deadlock
+gorun http_panic 0 httppanic
+
+# --- ruby --------------------------------------------------------------------
+
+stage ruby
+rbrun() { capture ruby "$1" "$WORK/ruby" "$2" ruby "programs/$1.rb"; }
+rbrun uncaught 1
+rbrun did_you_mean 1
+rbrun stack_overflow 1
+rbrun logger 0
+
+# --- mixed (hand-written, not captured) --------------------------------------
+
+expect mixed/ordinary "$SAMPLES/mixed/ordinary.spec" "$SAMPLES/mixed/ordinary.log"
+
+say "done"
