@@ -1,0 +1,235 @@
+import WeftCore
+
+/// Rejoins the lines a container runtime split (Docker's 16 KiB chunks, CRI `P`…`F` runs), per source and stream.
+///
+/// stdout and stderr chunks interleave in one file, so a run is keyed by ``WeftCore/StreamKey`` (source, stream),
+/// never by source alone. A line that is complete and has nothing pending on its stream — nearly every line — passes
+/// straight through: `emit` receives the very same ``WeftCore/LogLine``, no copy. A partial chunk starts or extends a
+/// run; the chunk that ends it (Docker: the one whose `log` ended in `\n`; CRI: `F`) completes it, and the joined line
+/// leaves with the first chunk's time.
+///
+/// ```swift
+/// var joiner = PartialJoiner(maxLineBytes: 1 << 20)
+/// joiner.push(decoder.decode(physical, flags: flags), now: clock.now) { line in engine.push(line) }
+/// joiner.flush(idleSince: clock.now - flushTimeout) { line in engine.push(line) }   // on a timer
+/// joiner.finish { line in engine.push(line) }                                      // at end of input
+/// ```
+///
+/// Bounded: a run that would grow past `maxLineBytes` leaves at once as its first `maxLineBytes` bytes (cut back to
+/// a UTF-8 character boundary when one is within three bytes), flagged ``WeftCore/LineFlags/truncated``, and the rest
+/// of that run is read and dropped until its end chunk, so the line after it starts clean. A single complete line
+/// longer than the bound is cut the same way. ``truncatedLines`` counts both.
+///
+/// Ordering: within a stream lines leave in order. Lines of different streams leave as they complete, so they may
+/// interleave differently from their first chunks. A malformed line passes straight through without touching any
+/// run (it belongs to no run, and holding it would delay data for a runtime's mistake).
+///
+/// - Important: a line given to `emit` borrows the joiner's buffer (or the caller's); it is valid only during that
+///   call.
+public struct PartialJoiner {
+    /// One stream's unfinished line.
+    private struct Run {
+        var bytes: [UInt8]
+        /// The first chunk's time: the time of the whole line.
+        var time: Int64
+        var lastGrowth: Int64
+        var flags: LineFlags
+        /// The run was cut at the bound and is being consumed until its end chunk.
+        var discarding: Bool
+    }
+
+    /// The most bytes a rejoined line may have.
+    public let maxLineBytes: Int
+    /// Lines cut at ``maxLineBytes`` so far.
+    public private(set) var truncatedLines: Int = 0
+    /// Bytes held in unfinished runs.
+    public private(set) var pendingBytes: Int = 0
+
+    private var runs: [StreamKey: Run] = [:]
+    /// Emptied buffers of finished runs, kept so the next run does not allocate.
+    private var spareBuffers: [[UInt8]] = []
+
+    private static let spareLimit = 8
+    private static let spareCapacityLimit = 256 << 10
+
+    /// - Parameter maxLineBytes: the bound on a rejoined line (default 1 MiB); at least 4.
+    public init(maxLineBytes: Int = 1 << 20) {
+        precondition(maxLineBytes >= 4, "maxLineBytes must be at least 4")
+        self.maxLineBytes = maxLineBytes
+    }
+
+    /// Streams with an unfinished run (including a cut run still being consumed).
+    public var pendingRuns: Int { runs.count }
+
+    /// The earliest time an unfinished run last grew, or nil when none is pending: a caller flushing after a timeout
+    /// `t` has its next deadline at `oldestPendingGrowth + t`.
+    public var oldestPendingGrowth: Int64? {
+        var oldest: Int64? = nil
+        for run in runs.values where run.lastGrowth < oldest ?? .max { oldest = run.lastGrowth }
+        return oldest
+    }
+
+    /// Feeds one decoded line or chunk.
+    ///
+    /// - Parameters:
+    ///   - line: from the decoder; its `isPartial` says whether more chunks follow.
+    ///   - now: the engine clock (nanoseconds), remembered as the time the line's run last grew.
+    ///   - emit: receives every line that is complete now, zero or more times.
+    public mutating func push(_ line: LogLine, now: Int64, emit: (LogLine) -> Void) {
+        if line.flags.contains(.malformed) || (!line.isPartial && runs.isEmpty) {
+            emitBounded(line, emit: emit)
+            return
+        }
+        let key = StreamKey(source: line.source, stream: line.stream)
+        guard let index = runs.index(forKey: key) else {
+            if line.isPartial {
+                startRun(key, line, now: now, emit: emit)
+            } else {
+                emitBounded(line, emit: emit)
+            }
+            return
+        }
+
+        if runs.values[index].discarding {
+            runs.values[index].lastGrowth = now
+            if !line.isPartial { recycle(runs.remove(at: index).value) }
+            return
+        }
+
+        let held = runs.values[index].bytes.count
+        if held + line.text.count > maxLineBytes {
+            // Cut: fill the run up to the bound, emit it, then consume the rest of the run.
+            var run = runs.remove(at: index).value
+            pendingBytes -= held
+            run.bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: line.text[..<(maxLineBytes - held)]))
+            let cut = Self.boundary(maxLineBytes) { $0 < maxLineBytes ? run.bytes[$0] : line.text[$0 - held] }
+            truncatedLines += 1
+            run.bytes.withUnsafeBytes { bytes in
+                emit(
+                    LogLine(
+                        source: key.source, stream: key.stream, time: run.time,
+                        text: UnsafeRawBufferPointer(rebasing: bytes[..<cut]), isPartial: false,
+                        flags: run.flags.union(line.flags).union(.truncated)))
+            }
+            if line.isPartial {
+                run.bytes.removeAll(keepingCapacity: true)
+                run.discarding = true
+                run.lastGrowth = now
+                runs[key] = run
+            } else {
+                recycle(run)
+            }
+            return
+        }
+
+        runs.values[index].bytes.append(contentsOf: line.text)
+        runs.values[index].flags.formUnion(line.flags)
+        runs.values[index].lastGrowth = now
+        pendingBytes += line.text.count
+        if !line.isPartial {
+            let run = runs.remove(at: index).value
+            pendingBytes -= run.bytes.count
+            emitRun(run, key: key, emit: emit)
+        }
+    }
+
+    /// Emits, as complete lines, the runs that have not grown since `idleSince` (last growth `<= idleSince`): a
+    /// stream that stopped without a newline must not be lost. Runs being consumed after a cut are simply ended.
+    ///
+    /// Runs leave ordered by source, then stream, so replay is deterministic.
+    public mutating func flush(idleSince: Int64, emit: (LogLine) -> Void) {
+        guard !runs.isEmpty else { return }
+        var idle = 0
+        for run in runs.values where run.lastGrowth <= idleSince { idle += 1 }
+        guard idle > 0 else { return }
+        let keys = runs.compactMap { $0.value.lastGrowth <= idleSince ? $0.key : nil }
+        emitRuns(Self.ordered(keys), emit: emit)
+    }
+
+    /// Emits every unfinished run (end of input).
+    public mutating func finish(emit: (LogLine) -> Void) {
+        guard !runs.isEmpty else { return }
+        emitRuns(Self.ordered(Array(runs.keys)), emit: emit)
+    }
+
+    // MARK: - Internals
+
+    private mutating func startRun(_ key: StreamKey, _ line: LogLine, now: Int64, emit: (LogLine) -> Void) {
+        var bytes = spareBuffers.popLast() ?? []
+        if line.text.count > maxLineBytes {
+            // The first chunk alone is over the bound: cut it, and consume the rest of its run.
+            let cut = Self.boundary(maxLineBytes) { line.text[$0] }
+            truncatedLines += 1
+            var truncated = line
+            truncated.text = UnsafeRawBufferPointer(rebasing: line.text[..<cut])
+            truncated.isPartial = false
+            truncated.flags.insert(.truncated)
+            emit(truncated)
+            runs[key] = Run(bytes: bytes, time: line.time, lastGrowth: now, flags: [], discarding: true)
+            return
+        }
+        if bytes.capacity == 0 { bytes.reserveCapacity(Swift.min(maxLineBytes, Swift.max(4 * line.text.count, 4096))) }
+        bytes.append(contentsOf: line.text)
+        pendingBytes += line.text.count
+        runs[key] = Run(bytes: bytes, time: line.time, lastGrowth: now, flags: line.flags, discarding: false)
+    }
+
+    /// Emits a line that is not part of a run, cut if it is over the bound.
+    @inline(__always)
+    private mutating func emitBounded(_ line: LogLine, emit: (LogLine) -> Void) {
+        if line.text.count <= maxLineBytes {
+            emit(line)
+            return
+        }
+        let cut = Self.boundary(maxLineBytes) { line.text[$0] }
+        truncatedLines += 1
+        var truncated = line
+        truncated.text = UnsafeRawBufferPointer(rebasing: line.text[..<cut])
+        truncated.flags.insert(.truncated)
+        emit(truncated)
+    }
+
+    private mutating func emitRuns(_ keys: [StreamKey], emit: (LogLine) -> Void) {
+        for key in keys {
+            guard let run = runs.removeValue(forKey: key) else { continue }
+            pendingBytes -= run.bytes.count
+            if run.discarding {
+                recycle(run)
+            } else {
+                emitRun(run, key: key, emit: emit)
+            }
+        }
+    }
+
+    private mutating func emitRun(_ run: Run, key: StreamKey, emit: (LogLine) -> Void) {
+        run.bytes.withUnsafeBytes { bytes in
+            emit(
+                LogLine(
+                    source: key.source, stream: key.stream, time: run.time, text: bytes, isPartial: false,
+                    flags: run.flags))
+        }
+        recycle(run)
+    }
+
+    private mutating func recycle(_ run: Run) {
+        var bytes = run.bytes
+        guard spareBuffers.count < Self.spareLimit, bytes.capacity <= Self.spareCapacityLimit else { return }
+        bytes.removeAll(keepingCapacity: true)
+        spareBuffers.append(bytes)
+    }
+
+    private static func ordered(_ keys: [StreamKey]) -> [StreamKey] {
+        keys.sorted { ($0.source, $0.stream.rawValue) < ($1.source, $1.stream.rawValue) }
+    }
+
+    /// Where to cut a text longer than `limit` so that no UTF-8 character is split: `limit` itself unless the byte
+    /// there continues a character, else the start of that character if it is at most three bytes back and not at 0.
+    /// `byte(i)` must answer for `0...limit`.
+    @inline(__always)
+    static func boundary(_ limit: Int, byte: (Int) -> UInt8) -> Int {
+        var cut = limit
+        while cut > 0 && limit - cut < 3 && byte(cut) & 0xC0 == 0x80 { cut -= 1 }
+        if cut == 0 || byte(cut) & 0xC0 == 0x80 { return limit }
+        return cut
+    }
+}
