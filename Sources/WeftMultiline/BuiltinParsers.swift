@@ -24,13 +24,16 @@ extension ParserSet {
     ///     list enables none (only `extra`).
     ///   - extra: users' own rule files, tried after the built-ins.
     /// - Throws: ``RuleFileError`` for an unknown built-in name or an invalid user file.
-    public static func make(builtIns names: [String]? = nil, extra: [RuleFile] = []) throws(RuleFileError) -> ParserSet {
+    public static func make(builtIns names: [String]? = nil, extra: [RuleFile] = []) throws(RuleFileError) -> ParserSet
+    {
         var files: [RuleFile] = []
         if let names, names != ["all"] {
             for name in names {
                 guard let file = BuiltinParsers.ruleFiles.first(where: { $0.name == name }) else {
                     let known = BuiltinParsers.names.joined(separator: ", ")
-                    throw RuleFileError(origin: "--parsers", location: "", message: "unknown parser '\(name)' (built-ins: \(known), or all)")
+                    throw RuleFileError(
+                        origin: "--parsers", location: "",
+                        message: "unknown parser '\(name)' (built-ins: \(known), or all)")
                 }
                 files.append(file)
             }

@@ -30,16 +30,16 @@ public struct MultilineConfiguration: Sendable, Equatable {
 /// What happened to a line inside the engine, for `--explain`.
 public enum ExplainEvent: Sendable, Equatable {
     /// The line continued the open record of `parser` through rule `rule` of `state`.
-    case continued(StreamKey, parser: String, state: String, rule: Int, pattern: String, next: String, tentative: Bool)
+    case continued(
+        StreamKey, line: String, parser: String, state: String, rule: Int, pattern: String, next: String,
+        tentative: Bool)
     /// The line started a record of `parser` (rule `rule` of its `start` state); `header` when the held line before
     /// it was taken as the record's first line.
-    case started(StreamKey, parser: String, rule: Int, pattern: String, next: String, header: Bool)
+    case started(StreamKey, line: String, parser: String, rule: Int, pattern: String, next: String, header: Bool)
     /// The line matched no parser's start rule; it is held as an ordinary line (it may still be a trace's header).
-    case ordinary(StreamKey)
+    case ordinary(StreamKey, line: String)
     /// A record left the engine.
     case ended(StreamKey, reason: FlushReason, lines: Int, parser: String?, why: String)
-    /// A rule's regex gave up on this line (match limit); the rule was treated as not matching.
-    case matchLimit(StreamKey)
 }
 
 /// Counters kept by the engine (the run summary and, later, metrics).

@@ -142,7 +142,8 @@ public struct MultilineEngine {
                 if let explain {
                     explain(
                         .continued(
-                            slot.key, parser: parser.file.name, state: state.name, rule: rule,
+                            slot.key, line: String(decoding: text, as: UTF8.self), parser: parser.file.name,
+                            state: state.name, rule: rule,
                             pattern: state.rules.patterns[rule].source, next: parser.states[Int(next)].name,
                             tentative: tentative))
                 }
@@ -158,7 +159,9 @@ public struct MultilineEngine {
                 slots[index].state = next
                 return
             }
-            end(index, reason: .nextRecord, why: "line matched no rule of state \(parser.file.name).\(state.name)", into: &sink)
+            end(
+                index, reason: .nextRecord, why: "line matched no rule of state \(parser.file.name).\(state.name)",
+                into: &sink)
         }
         start(index, text: text, subject: subject, time: time, flags: flags, now: now, into: &sink)
     }
@@ -168,8 +171,16 @@ public struct MultilineEngine {
         now: Int64, into sink: inout S
     ) {
         guard let match = parsers.startRules.firstMatch(in: subject, using: matcher) else {
+            if isIndented(subject) && heldLineIsHeader(index) {
+                // A logger's multi-line message (`ERROR:root:failed:` then indented details) keeps gathering
+                // while it waits for the trace it may introduce.
+                explain?(.ordinary(slots[index].key, line: String(decoding: text, as: UTF8.self)))
+                append(index, text: text, flags: flags, now: now, into: &sink)
+                commit(index)
+                return
+            }
             end(index, reason: .nextRecord, why: "held line: the next line started no trace", into: &sink)
-            explain?(.ordinary(slots[index].key))
+            explain?(.ordinary(slots[index].key, line: String(decoding: text, as: UTF8.self)))
             open(index, parser: -1, state: -1, text: text, time: time, flags: flags, now: now, into: &sink)
             return
         }
@@ -178,21 +189,24 @@ public struct MultilineEngine {
         let startState = parser.states[Int(parsers.startState[Int(parserIndex)])]
         let next = startState.next[Int(rule)]
         var header = false
-        if slots[index].lines > 0, !parser.header.isEmpty {
+        if slots[index].lines > 0, slots[index].parser < 0, startState.takesHeader[Int(rule)], !parser.header.isEmpty {
             header = slots[index].body.withUnsafeBytes { held in
-                parser.header.firstMatch(in: Self.matchView(held), using: matcher) != nil
+                parser.header.firstMatch(in: Self.matchView(Self.firstLine(held)), using: matcher) != nil
             }
         }
         explain?(
             .started(
-                slots[index].key, parser: parser.file.name, rule: Int(rule),
+                slots[index].key, line: String(decoding: text, as: UTF8.self), parser: parser.file.name,
+                rule: Int(rule),
                 pattern: startState.rules.patterns[Int(rule)].source, next: parser.states[Int(next)].name,
                 header: header))
         if header {
             slots[index].parser = parserIndex
             append(index, text: text, flags: flags, now: now, into: &sink)
         } else {
-            end(index, reason: .nextRecord, why: "held line: the next line started a trace it does not introduce", into: &sink)
+            end(
+                index, reason: .nextRecord, why: "held line: the next line started a trace it does not introduce",
+                into: &sink)
             open(index, parser: parserIndex, state: next, text: text, time: time, flags: flags, now: now, into: &sink)
         }
         slots[index].state = next
@@ -204,7 +218,9 @@ public struct MultilineEngine {
     private mutating func open<S: RecordSink>(
         _ index: Int, parser: Int32, state: Int32, line: LogLine, now: Int64, into sink: inout S
     ) {
-        open(index, parser: parser, state: state, text: line.text, time: line.time, flags: line.flags, now: now, into: &sink)
+        open(
+            index, parser: parser, state: state, text: line.text, time: line.time, flags: line.flags, now: now,
+            into: &sink)
     }
 
     private mutating func open<S: RecordSink>(
@@ -258,7 +274,9 @@ public struct MultilineEngine {
         let (parser, state, time) = (slots[index].parser, slots[index].state, slots[index].time)
         commit(index)  // a cut keeps lines taken on trial: the trace is long, not ended
         slots[index].truncated = true
-        emit(index, reason: reason, why: "record reached its \(reason == .maxLines ? "line" : "byte") limit", into: &sink)
+        emit(
+            index, reason: reason, why: "record reached its \(reason == .maxLines ? "line" : "byte") limit", into: &sink
+        )
         slots[index].parser = parser
         slots[index].state = state
         slots[index].time = time
@@ -373,7 +391,32 @@ public struct MultilineEngine {
         lastSlot = -1
     }
 
+    /// Whether the held ordinary record's first line matches some parser's header (asked only when an indented line
+    /// follows it, so ordinary lines cost no header match).
+    private mutating func heldLineIsHeader(_ index: Int) -> Bool {
+        let slot = slots[index]
+        guard slot.lines > 0, slot.parser < 0, slot.state < 0, !slot.malformed, !parsers.anyHeader.isEmpty else {
+            return false
+        }
+        return slot.body.withUnsafeBytes { held in
+            parsers.anyHeader.firstMatch(in: Self.matchView(Self.firstLine(held)), using: matcher) != nil
+        }
+    }
+
     // MARK: - Bytes
+
+    /// A line that starts with white space and has something after it.
+    @inline(__always)
+    func isIndented(_ text: UnsafeRawBufferPointer) -> Bool {
+        guard let first = text.first, first == 0x20 || first == 0x09 else { return false }
+        return text.contains { $0 != 0x20 && $0 != 0x09 }
+    }
+
+    /// The bytes before the first `\n`.
+    static func firstLine(_ body: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        guard let newline = body.firstIndex(of: 0x0A) else { return body }
+        return UnsafeRawBufferPointer(rebasing: body[..<newline])
+    }
 
     /// The bytes rules see: the line without a trailing `\r` (CRI-O and TTY output keep it; rules should not care).
     @inline(__always)

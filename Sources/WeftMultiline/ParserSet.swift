@@ -12,6 +12,7 @@ public final class ParserSet: @unchecked Sendable {
         let rules: AlternationSet
         let next: [Int32]
         let tentative: [Bool]
+        let takesHeader: [Bool]
     }
 
     struct Parser {
@@ -27,6 +28,9 @@ public final class ParserSet: @unchecked Sendable {
     let startIndex: [(parser: Int32, rule: Int32)]
     /// Index of the `start` state in each parser.
     let startState: [Int32]
+    /// Every parser's header patterns: a held line matching one may gather indented lines (a logger's multi-line
+    /// message) while it waits for the trace it may introduce.
+    let anyHeader: AlternationSet
 
     /// The parsers' names, in priority order.
     public var names: [String] { parsers.map(\.file.name) }
@@ -40,9 +44,11 @@ public final class ParserSet: @unchecked Sendable {
         var startPatterns: [Pattern] = []
         var startIndex: [(Int32, Int32)] = []
         var startState: [Int32] = []
+        var allHeaders: [Pattern] = []
         for (parserIndex, file) in files.enumerated() {
             if files[..<parserIndex].contains(where: { $0.name == file.name }) {
-                throw RuleFileError(origin: file.origin, location: "name", message: "parser '\(file.name)' is already loaded")
+                throw RuleFileError(
+                    origin: file.origin, location: "name", message: "parser '\(file.name)' is already loaded")
             }
             func compile(_ source: String, at location: String) throws(RuleFileError) -> Pattern {
                 do {
@@ -60,12 +66,16 @@ public final class ParserSet: @unchecked Sendable {
                 let next = state.rules.map { rule in
                     Int32(file.states.firstIndex(where: { $0.name == rule.next })!)
                 }
-                states.append(State(name: state.name, rules: AlternationSet(patterns), next: next, tentative: state.rules.map(\.tentative)))
+                states.append(
+                    State(
+                        name: state.name, rules: AlternationSet(patterns), next: next,
+                        tentative: state.rules.map(\.tentative), takesHeader: state.rules.map(\.takesHeader)))
             }
             var header: [Pattern] = []
             for (index, source) in file.header.enumerated() {
                 header.append(try compile(source, at: "header[\(index)]"))
             }
+            allHeaders += header
             let start = Int32(file.states.firstIndex(where: { $0.name == "start" })!)
             startState.append(start)
             for (index, pattern) in states[Int(start)].rules.patterns.enumerated() {
@@ -78,5 +88,6 @@ public final class ParserSet: @unchecked Sendable {
         self.startRules = AlternationSet(startPatterns)
         self.startIndex = startIndex
         self.startState = startState
+        self.anyHeader = AlternationSet(allHeaders)
     }
 }

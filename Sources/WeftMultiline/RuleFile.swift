@@ -25,6 +25,8 @@ public struct RuleFile: Sendable, Equatable {
         /// The line is taken on trial: it stays in the record only if a later line continues the record; otherwise
         /// the record ends before it and the line is read again on its own (blank lines between goroutines).
         public var tentative: Bool
+        /// For `start` rules: whether the held line before may become this record's header (default true).
+        public var takesHeader: Bool = true
     }
 
     public var name: String
@@ -61,8 +63,11 @@ public struct RuleFile: Sendable, Equatable {
             }
             return scalar.string
         }
-        for key in root.keys.compactMap(\.string) where !["name", "description", "defines", "header", "states"].contains(key) {
-            throw RuleFileError(origin: origin, location: key, message: "unknown key (expected name, description, defines, header, states)")
+        for key in root.keys.compactMap(\.string)
+        where !["name", "description", "defines", "header", "states"].contains(key) {
+            throw RuleFileError(
+                origin: origin, location: key,
+                message: "unknown key (expected name, description, defines, header, states)")
         }
         guard let name = try string("name", in: root, at: ""), !name.isEmpty else {
             throw RuleFileError(origin: origin, location: "name", message: "missing parser name")
@@ -98,14 +103,16 @@ public struct RuleFile: Sendable, Equatable {
             }
             for (index, item) in sequence.enumerated() {
                 guard let pattern = item.string else {
-                    throw RuleFileError(origin: origin, location: "header[\(index)]", message: "expected a regex string")
+                    throw RuleFileError(
+                        origin: origin, location: "header[\(index)]", message: "expected a regex string")
                 }
                 header.append(try expand(pattern, at: "header[\(index)]"))
             }
         }
 
         guard let statesNode = root["states"]?.mapping, !statesNode.isEmpty else {
-            throw RuleFileError(origin: origin, location: "states", message: "missing states (a mapping of state name to rules)")
+            throw RuleFileError(
+                origin: origin, location: "states", message: "missing states (a mapping of state name to rules)")
         }
         var states: [(name: String, rules: [Rule])] = []
         for (key, value) in statesNode {
@@ -115,15 +122,18 @@ public struct RuleFile: Sendable, Equatable {
             var rules: [Rule] = []
             if value.null == nil {
                 guard let sequence = value.sequence else {
-                    throw RuleFileError(origin: origin, location: "states.\(stateName)", message: "expected a list of rules")
+                    throw RuleFileError(
+                        origin: origin, location: "states.\(stateName)", message: "expected a list of rules")
                 }
                 for (index, item) in sequence.enumerated() {
                     let location = "states.\(stateName)[\(index)]"
                     guard let map = item.mapping else {
                         throw RuleFileError(origin: origin, location: location, message: "expected {match, next}")
                     }
-                    for key in map.keys.compactMap(\.string) where !["match", "next", "tentative"].contains(key) {
-                        throw RuleFileError(origin: origin, location: location, message: "unknown key \(key) (expected match, next, tentative)")
+                    for key in map.keys.compactMap(\.string) where !["match", "next", "tentative", "header"].contains(key) {
+                        throw RuleFileError(
+                            origin: origin, location: location,
+                            message: "unknown key \(key) (expected match, next, tentative, header)")
                     }
                     guard let pattern = try string("match", in: map, at: location + ".") else {
                         throw RuleFileError(origin: origin, location: location, message: "missing match")
@@ -132,7 +142,11 @@ public struct RuleFile: Sendable, Equatable {
                         throw RuleFileError(origin: origin, location: location, message: "missing next")
                     }
                     let tentative = map["tentative"]?.bool ?? false
-                    rules.append(Rule(pattern: try expand(pattern, at: location), next: next, tentative: tentative))
+                    let takesHeader = map["header"]?.bool ?? true
+                    rules.append(
+                        Rule(
+                            pattern: try expand(pattern, at: location), next: next, tentative: tentative,
+                            takesHeader: takesHeader))
                 }
             }
             if states.contains(where: { $0.name == stateName }) {
@@ -141,7 +155,8 @@ public struct RuleFile: Sendable, Equatable {
             states.append((stateName, rules))
         }
         guard let start = states.first(where: { $0.name == "start" }), !start.rules.isEmpty else {
-            throw RuleFileError(origin: origin, location: "states", message: "a 'start' state with at least one rule is required")
+            throw RuleFileError(
+                origin: origin, location: "states", message: "a 'start' state with at least one rule is required")
         }
         for state in states {
             for (index, rule) in state.rules.enumerated() where !states.contains(where: { $0.name == rule.next }) {

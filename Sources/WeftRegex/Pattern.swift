@@ -30,12 +30,14 @@ public final class Pattern: @unchecked Sendable {
         if caseInsensitive { options |= PCRE2_CASELESS }
         var errorCode: Int32 = 0
         var errorOffset = 0
-        let compiled: OpaquePointer? = source.utf8.withContiguousStorageIfAvailable { utf8 in
-            pcre2_compile_8(utf8.baseAddress, utf8.count, options, &errorCode, &errorOffset, nil)
-        } ?? {
-            var copy = Array(source.utf8)
-            return pcre2_compile_8(&copy, copy.count, options, &errorCode, &errorOffset, nil)
-        }()
+        let compiled: OpaquePointer? =
+            source.utf8.withContiguousStorageIfAvailable { utf8 in
+                pcre2_compile_8(utf8.baseAddress, utf8.count, options, &errorCode, &errorOffset, nil)
+            }
+            ?? {
+                var copy = Array(source.utf8)
+                return pcre2_compile_8(&copy, copy.count, options, &errorCode, &errorOffset, nil)
+            }()
         guard let compiled else {
             throw PatternError(pattern: source, offset: errorOffset, message: Self.message(for: errorCode))
         }

@@ -10,7 +10,8 @@ struct EngineHarness {
     var explained: [ExplainEvent] = []
 
     init(parsers: [String]? = nil, extra: [RuleFile] = [], configuration: MultilineConfiguration = .init()) throws {
-        engine = MultilineEngine(parsers: try ParserSet.make(builtIns: parsers, extra: extra), configuration: configuration)
+        engine = MultilineEngine(
+            parsers: try ParserSet.make(builtIns: parsers, extra: extra), configuration: configuration)
     }
 
     mutating func push(_ text: String, stream: LogStream = .unknown, source: SourceID = 0) {

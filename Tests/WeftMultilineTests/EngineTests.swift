@@ -16,7 +16,10 @@ import WeftTestSupport
         h.pushLines(javaTrace)
         h.push("2026-11-29 05:00:01 INFO next request")
         let records = h.finish()
-        #expect(records.map(\.body) == ["2026-11-29 05:00:00 INFO starting", javaTrace, "2026-11-29 05:00:01 INFO next request"])
+        #expect(
+            records.map(\.body) == [
+                "2026-11-29 05:00:00 INFO starting", javaTrace, "2026-11-29 05:00:01 INFO next request",
+            ])
         #expect(records.map(\.parser) == [nil, "java", nil])
         #expect(records.map(\.flushReason) == [.nextRecord, .nextRecord, .endOfInput])
         #expect(records[1].lineCount == 3)
@@ -157,7 +160,9 @@ import WeftTestSupport
         let records = try EngineHarness.records("2026-11-29 05:00:00,000 INFO [main] ok\n" + trace)
         #expect(records.map(\.body) == ["2026-11-29 05:00:00,000 INFO [main] ok", trace])
         // An INFO line is not a header: the trace starts on its own.
-        let info = try EngineHarness.records("2026-11-29 INFO ok\nTraceback (most recent call last):\n  File \"a.py\", line 1, in <module>\nValueError: x")
+        let info = try EngineHarness.records(
+            "2026-11-29 INFO ok\nTraceback (most recent call last):\n  File \"a.py\", line 1, in <module>\nValueError: x"
+        )
         #expect(info.count == 2)
     }
 
@@ -175,11 +180,12 @@ import WeftTestSupport
         h.push("done")
         _ = h.finish()
         #expect(events.count == 6)
-        guard case .started(_, "java", 0, _, "exception", false) = events[0] else {
+        guard case .started(_, _, "java", 0, _, "exception", false) = events[0] else {
             Issue.record("expected a java start, got \(events[0])")
             return
         }
-        guard case .continued(_, "java", "exception", 0, _, "frames", false) = events[1] else {
+        guard case .continued(_, "\tat App.run(App.java:10)", "java", "exception", 0, _, "frames", false) = events[1]
+        else {
             Issue.record("expected a frame, got \(events[1])")
             return
         }

@@ -29,8 +29,14 @@ import WeftMultiline
 
     @Test(arguments: [
         ("name: x\nstates:\n  frames: []", "states", "a 'start' state"),
-        ("name: x\nstates:\n  start:\n    - match: 'a'\n      next: nowhere", "states.start[0].next", "unknown state 'nowhere'"),
-        ("name: x\nstates:\n  start:\n    - match: 'a('\n      next: start", "states.start[0].match", "missing closing parenthesis"),
+        (
+            "name: x\nstates:\n  start:\n    - match: 'a'\n      next: nowhere", "states.start[0].next",
+            "unknown state 'nowhere'"
+        ),
+        (
+            "name: x\nstates:\n  start:\n    - match: 'a('\n      next: start", "states.start[0].match",
+            "missing closing parenthesis"
+        ),
         ("name: x\nstates:\n  start:\n    - match: '{{nope}}'\n      next: start", "states.start[0]", "unknown define"),
         ("name: x\nstates:\n  start:\n    - regex: 'a'\n      next: start", "states.start[0]", "unknown key regex"),
         ("states:\n  start: []", "name", "missing parser name"),

@@ -1,0 +1,22 @@
+import ArgumentParser
+
+/// `weft`: container and application log lines in, whole records out.
+@main
+struct Weft: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "weft",
+        abstract: "Merge stack traces in logs into whole records and write JSON lines.",
+        discussion: """
+            Reads standard input (or the files named), rejoins lines the container runtime split, merges every Go, \
+            Python, Java and Ruby stack trace into one record, and writes one JSON object per record to standard \
+            output.
+
+              kubectl logs my-pod | weft
+              weft --format cri /var/log/pods/shop_api-7d9_*/api/0.log
+              weft --explain < app.log
+            """,
+        version: "0.1.0",
+        subcommands: [Filter.self],
+        defaultSubcommand: Filter.self
+    )
+}

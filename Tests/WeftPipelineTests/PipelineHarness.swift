@@ -1,0 +1,79 @@
+import Foundation
+import WeftCore
+import WeftDecoding
+import WeftMultiline
+import WeftPipeline
+import WeftTestSupport
+
+/// Keeps every record with its source, for assertions.
+struct CollectingOutput: RecordOutput {
+    var sink = CollectingSink()
+    var sources: [SourceInfo] = []
+
+    mutating func write(_ record: Record, source: SourceInfo) {
+        sink.emit(record)
+        sources.append(source)
+    }
+
+    var records: [CollectedRecord] { sink.records }
+}
+
+enum Fixtures {
+    static let root = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let samples = root.appendingPathComponent("Samples")
+
+    /// Runs `bytes` through a pipeline in chunks of `chunk` bytes and returns the records.
+    static func run(
+        _ bytes: [UInt8], format: LogFormat = .auto, chunk: Int = 1 << 16, path: String? = nil,
+        configure: (inout PipelineConfiguration) -> Void = { _ in }
+    ) throws -> (records: [CollectedRecord], output: CollectingOutput, pipeline: Pipeline) {
+        var configuration = PipelineConfiguration()
+        configuration.format = format
+        configure(&configuration)
+        var pipeline = Pipeline(parsers: try ParserSet.make(), configuration: configuration)
+        var output = CollectingOutput()
+        let source = pipeline.addSource(SourceInfo(path: path))
+        var clock = ManualClock()
+        var offset = 0
+        while offset < bytes.count {
+            let end = min(bytes.count, offset + chunk)
+            bytes[offset..<end].withUnsafeBytes { pipeline.feed($0, from: source, now: clock.now, into: &output) }
+            offset = end
+            clock.advance(byMilliseconds: 1)
+        }
+        pipeline.endOfSource(source, now: clock.now, into: &output)
+        pipeline.finish(into: &output)
+        return (output.records, output, pipeline)
+    }
+
+    /// The expected records of a sample: (parser, body) per line of its `.expected.jsonl`.
+    static func expected(_ url: URL) throws -> [Expected] {
+        let text = try String(contentsOf: url, encoding: .utf8)
+        return try text.split(separator: "\n").map { line in
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+            return Expected(parser: object["parser"] as? String, body: object["body"] as! String)
+        }
+    }
+
+    /// Every sample capture that has an expectation, as paths relative to Samples/.
+    static func sampleNames() -> [String] {
+        let languages = ["go", "java", "python", "ruby", "mixed"]
+        var names: [String] = []
+        for language in languages {
+            let folder = samples.appendingPathComponent(language)
+            let files = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+            for file in files.sorted() where file.hasSuffix(".expected.jsonl") {
+                let log = String(file.dropLast(".expected.jsonl".count)) + ".log"
+                if files.contains(log) { names.append("\(language)/\(log)") }
+            }
+        }
+        return names
+    }
+}
+
+struct Expected: Equatable, CustomStringConvertible {
+    var parser: String?
+    var body: String
+    var description: String { "[\(parser ?? "-")] \(body.debugDescription)" }
+}

@@ -1,0 +1,117 @@
+import Testing
+import WeftCore
+import WeftDecoding
+import WeftPipeline
+import WeftTestSupport
+
+@Suite struct PipelineTests {
+    func docker(_ log: String, stream: String = "stderr", time: String = "2026-11-29T05:00:00.5Z") -> String {
+        var escaped = ""
+        for scalar in log.unicodeScalars {
+            switch scalar {
+            case "\"": escaped += "\\\""
+            case "\\": escaped += "\\\\"
+            case "\n": escaped += "\\n"
+            case "\t": escaped += "\\t"
+            default: escaped.unicodeScalars.append(scalar)
+            }
+        }
+        return "{\"log\":\"\(escaped)\",\"stream\":\"\(stream)\",\"time\":\"\(time)\"}\n"
+    }
+
+    @Test func dockerTraceInterleavedWithStdout() throws {
+        let input =
+            docker("Traceback (most recent call last):\n")
+            + docker("served /healthz\n", stream: "stdout")
+            + docker("  File \"app.py\", line 3, in <module>\n", time: "2026-11-29T05:00:00.6Z")
+            + docker("    main()\n")
+            + docker("served /ready\n", stream: "stdout")
+            + docker("ValueError: boom\n")
+        let (records, output, pipeline) = try Fixtures.run(Array(input.utf8), path: "/var/log/containers/x.log")
+        let stderr = records.filter { $0.stream == .stderr }
+        #expect(stderr.map(\.body) == ["Traceback (most recent call last):\n  File \"app.py\", line 3, in <module>\n    main()\nValueError: boom"])
+        #expect(stderr[0].parser == "python")
+        #expect(stderr[0].time == 1_795_928_400_500_000_000)  // 2026-11-29T05:00:00.5Z
+        #expect(records.filter { $0.stream == .stdout }.map(\.body) == ["served /healthz", "served /ready"])
+        #expect(pipeline.detectedFormat(of: 0) == .docker)
+        #expect(output.sources.allSatisfy { $0.attributes.contains { $0 == ("container.runtime.name", "docker") } })
+    }
+
+    @Test func dockerPartialChunksRejoinBeforeMultiline() throws {
+        let long = String(repeating: "x", count: 40_000)
+        let input =
+            docker("java.lang.IllegalStateException: " + long.prefix(16_000))
+            + docker(String(long.dropFirst(16_000)) + "\n")
+            + docker("\tat App.main(App.java:5)\n")
+        let (records, _, _) = try Fixtures.run(Array(input.utf8), chunk: 4096)
+        #expect(records.count == 1)
+        #expect(records[0].body == "java.lang.IllegalStateException: " + long + "\n\tat App.main(App.java:5)")
+        #expect(records[0].parser == "java")
+    }
+
+    @Test func criStreamsAndPartials() throws {
+        let input = """
+            2026-11-29T05:00:00.1Z stderr F panic: boom
+            2026-11-29T05:00:00.1Z stderr F 
+            2026-11-29T05:00:00.2Z stdout P half of a
+            2026-11-29T05:00:00.2Z stderr F goroutine 1 [running]:
+            2026-11-29T05:00:00.3Z stdout F  line
+            2026-11-29T05:00:00.3Z stderr F main.main()
+            2026-11-29T05:00:00.3Z stderr F \t/app/main.go:5 +0x1d
+
+            """
+        let (records, _, pipeline) = try Fixtures.run(Array(input.utf8))
+        #expect(pipeline.detectedFormat(of: 0) == .cri)
+        #expect(records.filter { $0.stream == .stdout }.map(\.body) == ["half of a line"])
+        let stderr = records.filter { $0.stream == .stderr }
+        #expect(stderr.map(\.body) == ["panic: boom\n\ngoroutine 1 [running]:\nmain.main()\n\t/app/main.go:5 +0x1d"])
+        #expect(stderr[0].parser == "go")
+    }
+
+    @Test func malformedLinesPassThroughMarked() throws {
+        let input =
+            docker("java.lang.IllegalStateException: boom\n") + "{\"log\":\"broken\n"
+            + docker("\tat App.main(App.java:5)\n")
+        let (records, _, pipeline) = try Fixtures.run(Array(input.utf8))
+        // The broken line's stream is unknown, so it cannot interrupt the stderr trace around it: it leaves at once,
+        // and the trace stays whole.
+        #expect(records.map(\.malformed) == [true, false])
+        #expect(records[0].body == "{\"log\":\"broken")
+        #expect(records[0].flushReason == .malformed)
+        #expect(records[1].body == "java.lang.IllegalStateException: boom\n\tat App.main(App.java:5)")
+        #expect(pipeline.statistics.malformedLines == 1)
+    }
+
+    @Test func logTimestampsDriveTimeoutsInReplay() throws {
+        // A 5 s gap inside a trace: live, the 1 s idle timeout would have split it; replay must split it the same way.
+        let input =
+            docker("java.lang.IllegalStateException: boom\n", time: "2026-11-29T05:00:00Z")
+            + docker("\tat App.a(App.java:1)\n", time: "2026-11-29T05:00:00.1Z")
+            + docker("\tat App.b(App.java:2)\n", time: "2026-11-29T05:00:05Z")
+        let (records, _, _) = try Fixtures.run(Array(input.utf8)) { $0.clock = .logTimestamps }
+        #expect(records.map(\.lineCount) == [2, 1])
+        #expect(records.map(\.flushReason) == [.timeout, .endOfInput])
+    }
+
+    @Test func kubernetesResourceFromPath() throws {
+        let path = "/var/log/pods/shop_api-7d9_0f1e2d3c-aaaa-bbbb-cccc-123456789abc/api/2.log"
+        let (_, output, _) = try Fixtures.run(Array("hello\n".utf8), path: path)
+        let resource = Dictionary(uniqueKeysWithValues: output.sources[0].resource.map { ($0.key, $0.value) })
+        #expect(resource["k8s.namespace.name"] == "shop")
+        #expect(resource["k8s.pod.name"] == "api-7d9")
+        #expect(resource["k8s.container.name"] == "api")
+        #expect(resource["k8s.container.restart_count"] == "2")
+    }
+
+    @Test func memoryStaysBoundedOnAHugeLine() throws {
+        // A 20 MB line with no newline until the end: cut at maxLineBytes, the next line intact.
+        var bytes = [UInt8](repeating: UInt8(ascii: "a"), count: 20 << 20)
+        bytes += Array("\nnext\n".utf8)
+        let (records, _, pipeline) = try Fixtures.run(bytes, format: .plain) { $0.maxLineBytes = 1 << 20 }
+        #expect(records.count == 2)
+        #expect(records[0].bodyBytes.count == 1 << 20)
+        #expect(records[0].truncated)
+        #expect(records[1].body == "next")
+        #expect(pipeline.statistics.truncatedLines == 1)
+    }
+}
