@@ -20,6 +20,20 @@ public enum JSONString {
     /// - Returns: true if invalid UTF-8 was replaced with U+FFFD.
     @discardableResult
     public static func appendEscaped(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) -> Bool {
+        escape(bytes, to: &out)
+    }
+
+    /// Appends the escaped UTF-8 of `string` (always valid, so never replaced).
+    public static func appendEscaped(_ string: String, to out: inout [UInt8]) {
+        escape(string, to: &out)
+    }
+
+    static func escape(_ string: String, to sink: inout some ByteSink) {
+        var string = string
+        string.withUTF8 { _ = escape(UnsafeRawBufferPointer($0), to: &sink) }
+    }
+
+    static func escape(_ bytes: UnsafeRawBufferPointer, to sink: inout some ByteSink) -> Bool {
         guard let base = bytes.baseAddress else { return false }
         let end = bytes.count
         var replaced = false
@@ -36,36 +50,47 @@ public enum JSONString {
                     index += length
                     continue
                 }
-                out.appendBytes(base + runStart, count: index - runStart)
-                out.appendLiteral("\u{FFFD}")
+                sink.write(base + runStart, count: index - runStart)
+                sink.writeLiteral("\u{FFFD}")
                 replaced = true
                 index -= length
             } else {
-                out.appendBytes(base + runStart, count: index - runStart)
-                appendEscape(for: byte, to: &out)
+                sink.write(base + runStart, count: index - runStart)
+                writeEscape(for: byte, to: &sink)
                 index += 1
             }
             runStart = index
         }
-        out.appendBytes(base + runStart, count: end - runStart)
+        sink.write(base + runStart, count: end - runStart)
         return replaced
-    }
-
-    /// Appends the escaped UTF-8 of `string` (always valid, so never replaced).
-    public static func appendEscaped(_ string: String, to out: inout [UInt8]) {
-        var string = string
-        string.withUTF8 { _ = appendEscaped(UnsafeRawBufferPointer($0), to: &out) }
     }
 
     /// The index of the first byte at or after `start` that is `"`, `\`, below 0x20 or at least 0x7F; `end` if none.
     @inline(__always)
     static func nextByteNeedingWork(_ base: UnsafeRawPointer, from start: Int, end: Int) -> Int {
         var index = start
-        while index + 8 <= end {
-            let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: index, as: UInt64.self))
-            let mask = attentionMask(word)
+        while index + 16 <= end {
+            let low = attentionMask(loadWord(base, index))
+            let high = attentionMask(loadWord(base, index + 8))
+            if low | high != 0 {
+                return low != 0 ? index + low.trailingZeroBitCount >> 3 : index + 8 + high.trailingZeroBitCount >> 3
+            }
+            index += 16
+        }
+        if index + 8 <= end {
+            let mask = attentionMask(loadWord(base, index))
             if mask != 0 { return index + mask.trailingZeroBitCount >> 3 }
             index += 8
+        }
+        if index == end { return end }
+        if end >= 8 {
+            // The last word, overlapping bytes already seen: those are replaced by a clean byte first, so that they
+            // can neither match nor disturb the bytes after them.
+            let skipped = index - (end - 8)
+            let keep = UInt64.max << (skipped << 3)
+            let word = (loadWord(base, end - 8) & keep) | (0x4141_4141_4141_4141 & ~keep)
+            let mask = attentionMask(word)
+            return mask != 0 ? end - 8 + mask.trailingZeroBitCount >> 3 : end
         }
         while index < end {
             let byte = base.load(fromByteOffset: index, as: UInt8.self)
@@ -73,6 +98,11 @@ public enum JSONString {
             index += 1
         }
         return end
+    }
+
+    @inline(__always)
+    static func loadWord(_ base: UnsafeRawPointer, _ offset: Int) -> UInt64 {
+        UInt64(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
     }
 
     /// Sets the high bit of each byte of `word` that needs work.
@@ -133,19 +163,19 @@ public enum JSONString {
 
     /// Appends the escape for an ASCII byte that cannot appear raw in a JSON string.
     @inline(__always)
-    static func appendEscape(for byte: UInt8, to out: inout [UInt8]) {
+    static func writeEscape(for byte: UInt8, to sink: inout some ByteSink) {
+        let backslash = UInt8(ascii: "\\")
         switch byte {
-        case 0x22: out.appendLiteral(#"\""#)
-        case 0x5C: out.appendLiteral(#"\\"#)
-        case 0x0A: out.appendLiteral(#"\n"#)
-        case 0x0D: out.appendLiteral(#"\r"#)
-        case 0x09: out.appendLiteral(#"\t"#)
-        case 0x08: out.appendLiteral(#"\b"#)
-        case 0x0C: out.appendLiteral(#"\f"#)
+        case 0x22: sink.write(backslash, 0x22)
+        case 0x5C: sink.write(backslash, backslash)
+        case 0x0A: sink.write(backslash, UInt8(ascii: "n"))
+        case 0x0D: sink.write(backslash, UInt8(ascii: "r"))
+        case 0x09: sink.write(backslash, UInt8(ascii: "t"))
+        case 0x08: sink.write(backslash, UInt8(ascii: "b"))
+        case 0x0C: sink.write(backslash, UInt8(ascii: "f"))
         default:
-            out.appendLiteral(#"\u00"#)
-            out.append(hexDigit(byte >> 4))
-            out.append(hexDigit(byte & 0x0F))
+            sink.writeLiteral(#"\u00"#)
+            sink.write(hexDigit(byte >> 4), hexDigit(byte & 0x0F))
         }
     }
 

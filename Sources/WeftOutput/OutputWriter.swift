@@ -29,7 +29,7 @@ public struct OutputWriter {
     /// Buffered bytes that trigger a write.
     public let threshold: Int
     private var encoder: JSONLinesEncoder
-    private var buffer: [UInt8] = []
+    private var buffer: RawBuffer
     /// Bytes written to the descriptor so far.
     public private(set) var bytesWritten: Int64 = 0
 
@@ -46,7 +46,7 @@ public struct OutputWriter {
         self.name = name
         self.threshold = threshold
         self.encoder = JSONLinesEncoder(format: format)
-        buffer.reserveCapacity(threshold * 2)
+        self.buffer = RawBuffer(capacity: threshold * 2)
     }
 
     /// Bytes encoded but not yet written.
@@ -56,6 +56,7 @@ public struct OutputWriter {
     ///
     /// - Throws: ``WriteError`` if that write fails; the record is in the buffer either way.
     public mutating func write(_ record: Record, source: SourceInfo) throws(WriteError) {
+        buffer.makeUnique()
         encoder.encode(record, source: source, into: &buffer)
         if buffer.count >= threshold { try flush() }
     }
@@ -66,20 +67,14 @@ public struct OutputWriter {
     ///   the buffer; the rest stay in it.
     public mutating func flush() throws(WriteError) {
         if buffer.isEmpty { return }
-        let fd = self.fd
-        let (written, failure) = buffer.withUnsafeBytes { bytes in writeAll(fd, bytes) }
+        let (written, failure) = writeAll(fd, buffer.bytes)
         bytesWritten += Int64(written)
         if let failure {
             buffer.removeFirst(written)
             throw WriteError(errno: failure, name: name)
         }
-        if buffer.capacity > Swift.max(threshold * 4, 1 << 20) {
-            // One huge record grew the buffer: give the memory back.
-            buffer = []
-            buffer.reserveCapacity(threshold * 2)
-        } else {
-            buffer.removeAll(keepingCapacity: true)
-        }
+        // One huge record may have grown the buffer: give that memory back.
+        buffer.removeAll(maxRetainedCapacity: Swift.max(threshold * 4, 1 << 20))
     }
 }
 

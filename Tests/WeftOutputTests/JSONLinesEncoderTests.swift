@@ -98,6 +98,39 @@ import WeftOutput
         #expect(huge == second)
     }
 
+    @Test func sourcesThatKeepChangingStayCorrect() {
+        // Two descriptions alternating under one id re-encode every time; the cache must compact its dead bytes.
+        var encoder = JSONLinesEncoder()
+        let long = String(repeating: "d", count: 200)
+        for index in 0..<3000 {
+            let path = "/\(long)/\(index % 2 == 0 ? "even" : "odd").log"
+            let info = SourceInfo(path: path, resource: [(key: "n", value: String(index))])
+            let text = String(decoding: encode(body: [], source: info, encoder: &encoder), as: UTF8.self)
+            #expect(text.contains(#""log.file.path":"\#(path)""#))
+            #expect(text.hasSuffix(#""resource":{"n":"\#(index)"}}"# + "\n"))
+        }
+    }
+
+    @Test func manyParserNames() {
+        var encoder = JSONLinesEncoder()
+        for index in 0..<600 {
+            let name = "parser-\(index % 300)"
+            let text = String(decoding: encode(body: [], encoder: &encoder) { $0.parser = name }, as: UTF8.self)
+            #expect(text.contains(#""weft.parser":"\#(name)","#))
+        }
+    }
+
+    @Test func copiesOfAnEncoderAreIndependent() {
+        var first = JSONLinesEncoder()
+        _ = encode(body: Array("warm".utf8), encoder: &first)
+        var second = first
+        let a = encode(body: Array("one".utf8), encoder: &first)
+        let b = encode(body: Array(String(repeating: "two", count: 5000).utf8), encoder: &second)
+        let c = encode(body: Array("one".utf8), encoder: &first)
+        #expect(a == c)
+        #expect(String(decoding: b, as: UTF8.self).contains(String(repeating: "two", count: 5000)))
+    }
+
     @Test func consecutiveRecordsAppendToTheSameBuffer() {
         var encoder = JSONLinesEncoder()
         var out: [UInt8] = []

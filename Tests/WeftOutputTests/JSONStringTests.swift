@@ -81,6 +81,49 @@ import WeftOutput
     }
 }
 
+/// The escaping rules applied the slow obvious way, on Swift's own UTF-8 repair (which also replaces each maximal
+/// invalid subpart with one U+FFFD).
+func referenceEscape(_ bytes: [UInt8]) -> String {
+    let short: [Unicode.Scalar: String] = ["\"": #"\""#, "\\": #"\\"#, "\n": #"\n"#, "\r": #"\r"#, "\t": #"\t"#]
+    var result = ""
+    for scalar in String(decoding: bytes, as: UTF8.self).unicodeScalars {
+        if let escape = short[scalar] {
+            result += escape
+        } else if scalar.value == 0x08 {
+            result += #"\b"#
+        } else if scalar.value == 0x0C {
+            result += #"\f"#
+        } else if scalar.value < 0x20 || scalar.value == 0x7F {
+            result += "\\u00" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16)
+        } else {
+            result.unicodeScalars.append(scalar)
+        }
+    }
+    return result
+}
+
+extension JSONStringTests {
+    @Test(arguments: [1, 2, 3, 4])
+    func matchesTheReferenceOnRandomBytes(seed: UInt64) {
+        var random = SeededGenerator(seed: seed)
+        for _ in 0..<3000 {
+            // Mostly clean text with a few bytes of every kind, at every length around the scan's word sizes.
+            let count = Int.random(in: 0...70, using: &random)
+            let bytes = (0..<count).map { _ -> UInt8 in
+                switch random.next() % 10 {
+                case 0: UInt8.random(in: 0...255, using: &random)
+                case 1:
+                    [0x22, 0x5C, 0x0A, 0x7F, 0x00, 0xC3, 0xA9, 0xE2, 0x82, 0xAC, 0xF0, 0x9F][Int(random.next() % 12)]
+                default: UInt8.random(in: 0x20...0x7E, using: &random)
+                }
+            }
+            let (out, replaced) = escaped(bytes)
+            #expect(out == referenceEscape(bytes), "\(bytes)")
+            #expect(replaced == (String(validating: bytes, as: UTF8.self) == nil))
+        }
+    }
+}
+
 extension String {
     /// The test tables write `"` escaped; Swift's own repair leaves it raw.
     fileprivate func replacingQuotes() -> String {

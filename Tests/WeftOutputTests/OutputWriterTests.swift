@@ -107,6 +107,29 @@ import WeftOutput
         #expect(received == expected)
     }
 
+    @Test func hugeRecordGoesOutWhole() throws {
+        let (readEnd, writeEnd) = try makePipe()
+        let drain = PipeDrain(readEnd: readEnd)
+        var writer = OutputWriter(fd: writeEnd, name: "pipe", threshold: 4096)
+        var encoder = JSONLinesEncoder()
+        var expected: [UInt8] = []
+        for size in [10, 3 << 20, 10] {
+            let body = (0..<size).map { UInt8(truncatingIfNeeded: $0 % 95 + 0x20) }
+            try body.withUnsafeBytes { bytes in
+                let record = Record(
+                    source: 0, stream: .stdout, time: 0, observedTime: 0, body: bytes, lineCount: 1, parser: nil,
+                    flushReason: .maxBytes, truncated: true)
+                try writer.write(record, source: SourceInfo(path: nil))
+                encoder.encode(record, source: SourceInfo(path: nil), into: &expected)
+            }
+        }
+        try writer.flush()
+        close(writeEnd)
+        let received = drain.wait()
+        close(readEnd)
+        #expect(received == expected)
+    }
+
     @Test func brokenPipeIsATypedError() throws {
         signal(SIGPIPE, SIG_IGN)  // as the program does; otherwise the signal ends the test process
         let (readEnd, writeEnd) = try makePipe()

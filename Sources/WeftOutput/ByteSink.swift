@@ -1,0 +1,58 @@
+/// Where the output path writes bytes: the encoder's ``RawBuffer``, or a caller's `[UInt8]`.
+///
+/// Generic code over this protocol is specialised for each, so the raw buffer's writes stay plain stores.
+protocol ByteSink {
+    /// Appends `count` bytes starting at `pointer`.
+    mutating func write(_ pointer: UnsafeRawPointer, count: Int)
+    /// Appends one byte.
+    mutating func write(_ byte: UInt8)
+    /// Appends two bytes (an escape such as `\n`).
+    mutating func write(_ first: UInt8, _ second: UInt8)
+}
+
+extension ByteSink {
+    /// Appends the UTF-8 bytes of a literal.
+    @inline(__always)
+    mutating func writeLiteral(_ literal: StaticString) {
+        write(literal.utf8Start, count: literal.utf8CodeUnitCount)
+    }
+
+    /// Appends `value` in decimal.
+    @inline(__always)
+    mutating func writeDecimal(_ value: Int) {
+        // Twenty digits hold any Int; the text is built backwards in a stack buffer.
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            var rest = value.magnitude
+            var index = 24
+            repeat {
+                index -= 1
+                buffer[index] = UInt8(truncatingIfNeeded: 0x30 &+ rest % 10)
+                rest /= 10
+            } while rest != 0
+            if value < 0 {
+                index -= 1
+                buffer[index] = UInt8(ascii: "-")
+            }
+            write(buffer.baseAddress.unsafelyUnwrapped + index, count: 24 - index)
+        }
+    }
+}
+
+extension Array: ByteSink where Element == UInt8 {
+    @inline(__always)
+    mutating func write(_ pointer: UnsafeRawPointer, count: Int) {
+        append(contentsOf: UnsafeBufferPointer(start: pointer.assumingMemoryBound(to: UInt8.self), count: count))
+    }
+
+    @inline(__always)
+    mutating func write(_ byte: UInt8) {
+        append(byte)
+    }
+
+    @inline(__always)
+    mutating func write(_ first: UInt8, _ second: UInt8) {
+        append(first)
+        append(second)
+    }
+}
