@@ -23,7 +23,7 @@ extension LineDecoder {
         var timeEnd = 20
         while timeEnd < n, p[timeEnd] != space { timeEnd += 1 }
         guard timeEnd + 9 <= n,
-            let time = RFC3339.parseDetailed(UnsafeRawBufferPointer(start: p, count: timeEnd))
+            let time = RFC3339.parseDetailed(UnsafeRawBufferPointer(start: p, count: timeEnd), cache: &dayCache)
         else { return nil }
 
         let streamStart = timeEnd + 1
@@ -57,7 +57,7 @@ extension LineDecoder {
         let n = physical.count
         var i = 0
         while i < n, p[i] != UInt8(ascii: " ") { i += 1 }
-        guard i + 7 <= n else { return .unknown }
+        guard i + 7 <= n, i + 7 == n || p[i + 7] == UInt8(ascii: " ") else { return .unknown }
         return streamNamed(p, i + 1, i + 7)
     }
 }

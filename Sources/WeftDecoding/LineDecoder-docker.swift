@@ -69,15 +69,25 @@ extension LineDecoder {
                     guard p[i] == UInt8(ascii: "\""), let end = decodeLog(p, i + 1, n, &fields) else { return false }
                     i = end
                 case .stream:
-                    guard p[i] == UInt8(ascii: "\""), let end = Self.skipString(p, i, n) else { return false }
-                    fields.stream = Self.streamNamed(p, i + 1, end - 1)
+                    guard p[i] == UInt8(ascii: "\"") else { return false }
                     fields.sawStream = true
+                    if i + 7 < n && p[i + 7] == UInt8(ascii: "\"") {
+                        // The usual value: exactly `stdout` or `stderr`, then the closing quote.
+                        let stream = Self.streamNamed(p, i + 1, i + 7)
+                        if stream != .unknown {
+                            fields.stream = stream
+                            i += 8
+                            break
+                        }
+                    }
+                    guard let end = Self.skipString(p, i, n) else { return false }
+                    fields.stream = Self.streamNamed(p, i + 1, end - 1)
                     i = end
                 case .time:
-                    guard p[i] == UInt8(ascii: "\""), let end = Self.skipString(p, i, n) else { return false }
+                    guard p[i] == UInt8(ascii: "\""), let end = Self.skipShortString(p, i, n) else { return false }
                     let value = UnsafeRawBufferPointer(start: p + i + 1, count: end - i - 2)
-                    guard let time = RFC3339.parse(value) else { return false }
-                    fields.time = time
+                    guard let time = RFC3339.parseDetailed(value, cache: &dayCache) else { return false }
+                    fields.time = time.nanos
                     fields.sawTime = true
                     i = end
                 case .attrs:
@@ -356,16 +366,20 @@ extension LineDecoder {
 
     @inline(__always)
     static func keyNamed(_ key: UnsafeRawBufferPointer) -> DockerKey {
+        @inline(__always) func word32(_ offset: Int) -> UInt32 {
+            key.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian
+        }
+        // Little-endian words of "time", "attr", "stre", "eam" + padding.
         switch key.count {
         case 3:
             return key[0] == UInt8(ascii: "l") && key[1] == UInt8(ascii: "o") && key[2] == UInt8(ascii: "g")
                 ? .log : .other
         case 4:
-            return key.elementsEqual("time".utf8) ? .time : .other
+            return word32(0) == 0x656D_6974 ? .time : .other
         case 5:
-            return key.elementsEqual("attrs".utf8) ? .attrs : .other
+            return word32(0) == 0x7274_7461 && key[4] == UInt8(ascii: "s") ? .attrs : .other
         case 6:
-            return key.elementsEqual("stream".utf8) ? .stream : .other
+            return word32(0) == 0x6572_7473 && word32(2) == 0x6D61_6572 ? .stream : .other
         default:
             return .other
         }
@@ -392,16 +406,28 @@ extension LineDecoder {
 
     /// The index after the closing quote of the string whose opening quote is at `i`, or nil if it does not end or
     /// holds a raw control byte.
+    @inline(__always)
     static func skipString(_ p: UnsafePointer<UInt8>, _ i: Int, _ n: Int) -> Int? {
+        var j = i + 1
+        var invalid = false
+        while true {
+            scanPlainRun(p, &j, n, &invalid)
+            guard j < n else { return nil }
+            let b = p[j]
+            if b == UInt8(ascii: "\"") { return j + 1 }
+            guard b == UInt8(ascii: "\\") else { return nil }
+            j += 2
+        }
+    }
+
+    /// ``skipString(_:_:_:)`` for short values such as timestamps: a plain byte loop, no word-at-a-time setup.
+    @inline(__always)
+    static func skipShortString(_ p: UnsafePointer<UInt8>, _ i: Int, _ n: Int) -> Int? {
         var j = i + 1
         while j < n {
             let b = p[j]
             if b == UInt8(ascii: "\"") { return j + 1 }
-            if b == UInt8(ascii: "\\") {
-                j += 2
-                continue
-            }
-            if b < 0x20 { return nil }
+            if b == UInt8(ascii: "\\") || b < 0x20 { return skipString(p, i, n) }
             j += 1
         }
         return nil

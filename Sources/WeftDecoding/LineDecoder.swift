@@ -41,6 +41,7 @@ public struct LineDecoder {
     private var runtimeSeen: ContainerRuntime?
     private var scratch = DecodeScratch()
     private var attributesRaw: [UInt8] = []
+    var dayCache = RFC3339.DayCache()
 
     /// Creates a decoder for one source.
     public init(format: LogFormat, source: SourceID) {

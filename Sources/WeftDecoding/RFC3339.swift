@@ -19,7 +19,17 @@ public enum RFC3339 {
     /// The nanoseconds since the Unix epoch (UTC) that `bytes` denote, or nil if they are not one RFC 3339 timestamp
     /// (or lie outside what an `Int64` of nanoseconds can hold, roughly years 1678–2262).
     public static func parse(_ bytes: UnsafeRawBufferPointer) -> Int64? {
-        parseDetailed(bytes)?.nanos
+        var cache = DayCache()
+        return parseDetailed(bytes, cache: &cache)?.nanos
+    }
+
+    /// The day number of the last date parsed: consecutive lines nearly always share their date, so its digits are
+    /// compared as two loads instead of being parsed, checked against the calendar and converted again.
+    struct DayCache {
+        var date: UInt64 = 0
+        var dateTail: UInt16 = 0
+        var days: Int64 = 0
+        var isValid = false
     }
 
     /// A parsed timestamp plus how it was written, which tells the CRI runtimes apart.
@@ -32,7 +42,7 @@ public enum RFC3339 {
     }
 
     @inline(__always)
-    static func parseDetailed(_ bytes: UnsafeRawBufferPointer) -> Parsed? {
+    static func parseDetailed(_ bytes: UnsafeRawBufferPointer, cache: inout DayCache) -> Parsed? {
         let n = bytes.count
         // "YYYY-MM-DDTHH:MM:SSZ" is the shortest form.
         guard n >= 20 else { return nil }
@@ -46,21 +56,30 @@ public enum RFC3339 {
         @inline(__always) func expect(_ i: Int, _ c: UInt8) {
             bad = bad || bytes[i] != c
         }
-        let year = digit(0) * 1000 + digit(1) * 100 + digit(2) * 10 + digit(3)
-        expect(4, UInt8(ascii: "-"))
-        let month = digit(5) * 10 + digit(6)
-        expect(7, UInt8(ascii: "-"))
-        let day = digit(8) * 10 + digit(9)
+        let date = bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self)
+        let dateTail = bytes.loadUnaligned(fromByteOffset: 8, as: UInt16.self)
+        let days: Int64
+        if cache.isValid && cache.date == date && cache.dateTail == dateTail {
+            days = cache.days
+        } else {
+            let year = digit(0) * 1000 + digit(1) * 100 + digit(2) * 10 + digit(3)
+            expect(4, UInt8(ascii: "-"))
+            let month = digit(5) * 10 + digit(6)
+            expect(7, UInt8(ascii: "-"))
+            let day = digit(8) * 10 + digit(9)
+            guard !bad, month >= 1, month <= 12, day >= 1, day <= daysInMonth(year: year, month: month) else {
+                return nil
+            }
+            days = Timestamp.daysFromCivil(year: year, month: month, day: day)
+            cache = DayCache(date: date, dateTail: dateTail, days: days, isValid: true)
+        }
         bad = bad || (bytes[10] | 0x20) != UInt8(ascii: "t")
         let hour = digit(11) * 10 + digit(12)
         expect(13, UInt8(ascii: ":"))
         let minute = digit(14) * 10 + digit(15)
         expect(16, UInt8(ascii: ":"))
         let second = digit(17) * 10 + digit(18)
-        if bad { return nil }
-        guard month >= 1, month <= 12, day >= 1, day <= daysInMonth(year: year, month: month), hour <= 23,
-            minute <= 59, second <= 60
-        else { return nil }
+        guard !bad, hour <= 23, minute <= 59, second <= 60 else { return nil }
 
         var i = 19
         var fraction: Int64 = 0
@@ -102,7 +121,6 @@ public enum RFC3339 {
             return nil
         }
 
-        let days = Timestamp.daysFromCivil(year: year, month: month, day: day)
         let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds
         let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
         guard !overflow else { return nil }
