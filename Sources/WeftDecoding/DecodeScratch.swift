@@ -7,7 +7,7 @@ final class DecodeScratch {
     private(set) var base: UnsafeMutableRawPointer
     private(set) var capacity: Int
 
-    init(capacity: Int = 16 << 10) {
+    init(capacity: Int) {
         self.capacity = Swift.max(capacity, 64)
         self.base = UnsafeMutableRawPointer.allocate(byteCount: self.capacity, alignment: 16)
     }

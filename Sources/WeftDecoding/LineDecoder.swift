@@ -21,7 +21,12 @@ import WeftCore
 ///
 /// - Important: the returned line's `text` points into `physical` or into the decoder's buffer; it is valid until
 ///   the next call to ``decode(_:flags:)`` and only while `physical` is.
-public struct LineDecoder {
+///
+/// A decoder is a value: copies decode independently (the buffer is copied on write), so it can move between tasks.
+public struct LineDecoder: @unchecked Sendable {
+    // @unchecked: the only reference is `scratch`, which is written only after `isKnownUniquelyReferenced`, the same
+    // copy-on-write discipline as the standard library's collections.
+
     /// The format this decoder was created for (possibly ``LogFormat/auto``).
     public let format: LogFormat
     /// The source every decoded line is stamped with.
@@ -39,7 +44,7 @@ public struct LineDecoder {
     /// The format in use; nil while `.auto` has not seen a non-blank line.
     private var decided: LogFormat?
     private var runtimeSeen: ContainerRuntime?
-    private var scratch = DecodeScratch()
+    private var scratch = DecodeScratch(capacity: 256)
     private var attributesRaw: [UInt8] = []
     var dayCache = RFC3339.DayCache()
 

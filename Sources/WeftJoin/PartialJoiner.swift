@@ -26,9 +26,9 @@ import WeftCore
 ///
 /// - Important: a line given to `emit` borrows the joiner's buffer (or the caller's); it is valid only during that
 ///   call.
-public struct PartialJoiner {
+public struct PartialJoiner: Sendable {
     /// One stream's unfinished line.
-    private struct Run {
+    private struct Run: Sendable {
         var bytes: [UInt8]
         /// The first chunk's time: the time of the whole line.
         var time: Int64

@@ -194,6 +194,17 @@ import WeftDecoding
         }
     }
 
+    @Test func decodersCanMoveBetweenTasks() async {
+        var decoder = LineDecoder(format: .docker, source: 0)
+        _ = decoder.decode(docker(#"warm\tup\n"#))
+        let moved = decoder
+        let result = await Task.detached {
+            var decoder = moved
+            return decoder.decode(docker(#"in a task\t\n"#)).string
+        }.value
+        #expect(result == "in a task\t")
+    }
+
     @Test func largeLineWithManyEscapes() {
         var decoder = LineDecoder(format: .docker, source: 0)
         let content = String(repeating: "x\\\"y\\u00e9\\t", count: 5000)
