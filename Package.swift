@@ -14,6 +14,9 @@ let yams = Package.Dependency.package(url: "https://github.com/jpsim/Yams", from
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
+    // The hot path crosses module boundaries once per line (framing → decoding → join → multiline → output);
+    // cross-module optimization lets the release build specialize and inline across them.
+    .unsafeFlags(["-cross-module-optimization"], .when(configuration: .release)),
 ]
 
 let package = Package(

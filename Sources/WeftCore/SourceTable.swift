@@ -37,7 +37,8 @@ public struct SourceTable: Sendable {
     }
 
     public subscript(id: SourceID) -> SourceInfo {
-        get { sources[Int(id)] }
-        set { sources[Int(id)] = newValue }
+        // Yielded, not returned: the output looks a source up once per record, and a copy would retain its strings.
+        _read { yield sources[Int(id)] }
+        _modify { yield &sources[Int(id)] }
     }
 }

@@ -29,7 +29,9 @@ public struct MultilineEngine {
     public private(set) var statistics = MultilineStatistics()
 
     private let matcher = Matcher()
+    /// Per-stream state (plain values, cheap to copy) and, at the same index, the pending record's bytes.
     private var slots: [Slot] = []
+    private var bodies: [[UInt8]] = []
     private var slotIndex: [StreamKey: Int] = [:]
     private var lastKey = StreamKey(source: .max, stream: .unknown)
     private var lastSlot = -1
@@ -40,7 +42,6 @@ public struct MultilineEngine {
     /// One (source, stream): its pending record and where its state machine is.
     struct Slot {
         var key: StreamKey
-        var body: [UInt8] = []
         var lines = 0
         /// -1 while the record is an ordinary held line.
         var parser: Int32 = -1
@@ -134,12 +135,13 @@ public struct MultilineEngine {
         let subject = Self.matchView(text)
         let slot = slots[index]
         if slot.lines > 0 && slot.state >= 0 {
-            let parser = parsers.parsers[Int(slot.parser)]
-            let state = parser.states[Int(slot.state)]
-            if let rule = state.rules.firstMatch(in: subject, using: matcher) {
-                let next = state.next[rule]
-                let tentative = state.tentative[rule]
+            let flat = parsers.flatIndex(parser: slot.parser, state: slot.state)
+            if let rule = parsers.flatStates[flat].rules.firstMatch(in: subject, using: matcher) {
+                let next = parsers.flatStates[flat].next[rule]
+                let tentative = parsers.flatStates[flat].tentative[rule]
                 if let explain {
+                    let parser = parsers.parsers[Int(slot.parser)]
+                    let state = parser.states[Int(slot.state)]
                     explain(
                         .continued(
                             slot.key, line: String(decoding: text, as: UTF8.self), parser: parser.file.name,
@@ -149,7 +151,7 @@ public struct MultilineEngine {
                 }
                 if tentative {
                     if !slots[index].hasTentative {
-                        slots[index].committedBytes = slots[index].body.count
+                        slots[index].committedBytes = bodies[index].count
                         slots[index].committedLines = slots[index].lines
                         slots[index].tentativeTime = time
                     }
@@ -159,8 +161,11 @@ public struct MultilineEngine {
                 slots[index].state = next
                 return
             }
+            let set = parsers
             end(
-                index, reason: .nextRecord, why: "line matched no rule of state \(parser.file.name).\(state.name)",
+                index, reason: .nextRecord,
+                why:
+                    "line matched no rule of state \(set.parsers[Int(slot.parser)].file.name).\(set.flatStates[flat].name)",
                 into: &sink)
         }
         start(index, text: text, subject: subject, time: time, flags: flags, now: now, into: &sink)
@@ -190,7 +195,7 @@ public struct MultilineEngine {
         let next = startState.next[Int(rule)]
         var header = false
         if slots[index].lines > 0, slots[index].parser < 0, startState.takesHeader[Int(rule)], !parser.header.isEmpty {
-            header = slots[index].body.withUnsafeBytes { held in
+            header = bodies[index].withUnsafeBytes { held in
                 parser.header.firstMatch(in: Self.matchView(Self.firstLine(held)), using: matcher) != nil
             }
         }
@@ -239,7 +244,7 @@ public struct MultilineEngine {
     }
 
     private mutating func commit(_ index: Int) {
-        slots[index].committedBytes = slots[index].body.count
+        slots[index].committedBytes = bodies[index].count
         slots[index].committedLines = slots[index].lines
     }
 
@@ -250,7 +255,7 @@ public struct MultilineEngine {
         var text = text
         if slots[index].lines > 0 {
             let cutLines = slots[index].lines >= configuration.maxLines
-            let cutBytes = slots[index].body.count + 1 + text.count > configuration.maxBytes
+            let cutBytes = bodies[index].count + 1 + text.count > configuration.maxBytes
             if cutLines || cutBytes {
                 cut(index, reason: cutLines ? .maxLines : .maxBytes, into: &sink)
             }
@@ -260,12 +265,12 @@ public struct MultilineEngine {
             slots[index].truncated = true
         }
         if flags.contains(.truncated) { slots[index].truncated = true }
-        let before = slots[index].body.count
-        if slots[index].lines > 0 { slots[index].body.append(0x0A) }
-        slots[index].body.append(contentsOf: text)
+        let before = bodies[index].count
+        if slots[index].lines > 0 { bodies[index].append(0x0A) }
+        bodies[index].append(contentsOf: text)
         slots[index].lines += 1
         slots[index].lastSeen = now
-        pendingBytes += slots[index].body.count - before
+        pendingBytes += bodies[index].count - before
         if pendingBytes > configuration.maxPendingBytes { relievePressure(sparing: index, into: &sink) }
     }
 
@@ -297,10 +302,12 @@ public struct MultilineEngine {
     }
 
     /// Ends a slot's record: emits it without any lines taken on trial, then reads those lines again.
-    private mutating func end<S: RecordSink>(_ index: Int, reason: FlushReason, why: String, into sink: inout S) {
+    private mutating func end<S: RecordSink>(
+        _ index: Int, reason: FlushReason, why: @autoclosure () -> String, into sink: inout S
+    ) {
         guard slots[index].lines > 0 else { return }
         if !slots[index].hasTentative {
-            emit(index, reason: reason, why: why, into: &sink)
+            emit(index, reason: reason, why: why(), into: &sink)
             slots[index].parser = -1
             slots[index].state = -1
             return
@@ -310,11 +317,11 @@ public struct MultilineEngine {
         let lastSeen = slots[index].lastSeen
         let time = slots[index].tentativeTime
         refeed.removeAll(keepingCapacity: true)
-        refeed.append(contentsOf: slots[index].body[(committedBytes + 1)...])
-        pendingBytes -= slots[index].body.count - committedBytes
-        slots[index].body.removeSubrange(committedBytes...)
+        refeed.append(contentsOf: bodies[index][(committedBytes + 1)...])
+        pendingBytes -= bodies[index].count - committedBytes
+        bodies[index].removeSubrange(committedBytes...)
         slots[index].lines = slots[index].committedLines
-        emit(index, reason: reason, why: why, into: &sink)
+        emit(index, reason: reason, why: why(), into: &sink)
         slots[index].parser = -1
         slots[index].state = -1
         let lines = refeed
@@ -328,26 +335,28 @@ public struct MultilineEngine {
         }
     }
 
-    private mutating func emit<S: RecordSink>(_ index: Int, reason: FlushReason, why: String, into sink: inout S) {
+    private mutating func emit<S: RecordSink>(
+        _ index: Int, reason: FlushReason, why: @autoclosure () -> String, into sink: inout S
+    ) {
         let slot = slots[index]
         let parserName = slot.parser >= 0 && slot.lines > 1 ? parsers.parsers[Int(slot.parser)].file.name : nil
-        explain?(.ended(slot.key, reason: reason, lines: slot.lines, parser: parserName, why: why))
+        if let explain { explain(.ended(slot.key, reason: reason, lines: slot.lines, parser: parserName, why: why())) }
         statistics.records += 1
         statistics.recordsByReason[Int(reason.rawValue)] += 1
         if let parserName { statistics.recordsByParser[parserName, default: 0] += 1 }
         if slot.truncated { statistics.truncatedRecords += 1 }
-        slots[index].body.withUnsafeBytes { body in
+        bodies[index].withUnsafeBytes { body in
             sink.emit(
                 Record(
                     source: slot.key.source, stream: slot.key.stream, time: slot.time, observedTime: slot.observed,
                     body: body, lineCount: slot.lines, parser: parserName, flushReason: reason,
                     truncated: slot.truncated, malformed: slot.malformed, continuation: slot.continuation))
         }
-        pendingBytes -= slot.body.count
-        if slots[index].body.capacity > 64 * 1024 {
-            slots[index].body = []  // give back the memory of a big record
+        pendingBytes -= bodies[index].count
+        if bodies[index].capacity > 64 * 1024 {
+            bodies[index] = []  // give back the memory of a big record
         } else {
-            slots[index].body.removeAll(keepingCapacity: true)
+            bodies[index].removeAll(keepingCapacity: true)
         }
         slots[index].lines = 0
         slots[index].committedBytes = 0
@@ -368,6 +377,7 @@ public struct MultilineEngine {
         }
         if slots.count >= configuration.maxStreams { evict(into: &sink) }
         slots.append(Slot(key: key))
+        bodies.append([])
         slotIndex[key] = slots.count - 1
         lastKey = key
         lastSlot = slots.count - 1
@@ -384,7 +394,14 @@ public struct MultilineEngine {
                 end(oldest, reason: .bufferFull, why: "too many open streams", into: &sink)
             }
         }
-        slots.removeAll { $0.lines == 0 }
+        var kept: [Slot] = []
+        var keptBodies: [[UInt8]] = []
+        for index in slots.indices where slots[index].lines > 0 {
+            kept.append(slots[index])
+            keptBodies.append(bodies[index])
+        }
+        slots = kept
+        bodies = keptBodies
         slotIndex.removeAll(keepingCapacity: true)
         for (index, slot) in slots.enumerated() { slotIndex[slot.key] = index }
         lastKey = StreamKey(source: .max, stream: .unknown)
@@ -398,7 +415,7 @@ public struct MultilineEngine {
         guard slot.lines > 0, slot.parser < 0, slot.state < 0, !slot.malformed, !parsers.anyHeader.isEmpty else {
             return false
         }
-        return slot.body.withUnsafeBytes { held in
+        return bodies[index].withUnsafeBytes { held in
             parsers.anyHeader.firstMatch(in: Self.matchView(Self.firstLine(held)), using: matcher) != nil
         }
     }

@@ -22,6 +22,10 @@ public final class ParserSet: @unchecked Sendable {
     }
 
     let parsers: [Parser]
+    /// Every parser's states in one array (parser after parser), so the hot path indexes one array.
+    let flatStates: [State]
+    /// Where each parser's states begin in ``flatStates``.
+    let stateBase: [Int32]
     /// Every parser's start rules, in parser order then rule order.
     let startRules: AlternationSet
     /// For each start rule: which parser, which rule of its start state.
@@ -31,6 +35,9 @@ public final class ParserSet: @unchecked Sendable {
     /// Every parser's header patterns: a held line matching one may gather indented lines (a logger's multi-line
     /// message) while it waits for the trace it may introduce.
     let anyHeader: AlternationSet
+
+    @inline(__always)
+    func flatIndex(parser: Int32, state: Int32) -> Int { Int(stateBase[Int(parser)] &+ state) }
 
     /// The parsers' names, in priority order.
     public var names: [String] { parsers.map(\.file.name) }
@@ -85,9 +92,17 @@ public final class ParserSet: @unchecked Sendable {
             parsers.append(Parser(file: file, states: states, header: AlternationSet(header)))
         }
         self.parsers = parsers
-        self.startRules = AlternationSet(startPatterns)
+        var flat: [State] = []
+        var base: [Int32] = []
+        for parser in parsers {
+            base.append(Int32(flat.count))
+            flat += parser.states
+        }
+        self.flatStates = flat
+        self.stateBase = base
+        self.startRules = AlternationSet(startPatterns, strategy: .rejectFirst)
         self.startIndex = startIndex
         self.startState = startState
-        self.anyHeader = AlternationSet(allHeaders)
+        self.anyHeader = AlternationSet(allHeaders, strategy: .rejectFirst)
     }
 }

@@ -130,7 +130,8 @@ public struct RuleFile: Sendable, Equatable {
                     guard let map = item.mapping else {
                         throw RuleFileError(origin: origin, location: location, message: "expected {match, next}")
                     }
-                    for key in map.keys.compactMap(\.string) where !["match", "next", "tentative", "header"].contains(key) {
+                    for key in map.keys.compactMap(\.string)
+                    where !["match", "next", "tentative", "header"].contains(key) {
                         throw RuleFileError(
                             origin: origin, location: location,
                             message: "unknown key \(key) (expected match, next, tentative, header)")

@@ -58,7 +58,8 @@ enum Fixtures {
 
     /// Every sample capture that has an expectation, as paths relative to Samples/.
     static func sampleNames() -> [String] {
-        let languages = ["go", "java", "python", "ruby", "mixed"]
+        let folders = (try? FileManager.default.contentsOfDirectory(atPath: samples.path)) ?? []
+        let languages = folders.sorted()
         var names: [String] = []
         for language in languages {
             let folder = samples.appendingPathComponent(language)
