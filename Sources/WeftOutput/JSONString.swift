@@ -44,12 +44,14 @@ public enum JSONString {
             if index == end { break }
             let byte = base.load(fromByteOffset: index, as: UInt8.self)
             if byte >= 0x80 {
-                let length = utf8SequenceLength(base, at: index, end: end)
-                if length > 0 {
-                    // Valid multibyte character: it stays in the clean run.
+                var length = utf8SequenceLength(base, at: index, end: end)
+                // Valid multibyte characters stay in the clean run; text that has one usually has more in a row.
+                while length > 0 {
                     index += length
-                    continue
+                    guard index < end, base.load(fromByteOffset: index, as: UInt8.self) >= 0x80 else { break }
+                    length = utf8SequenceLength(base, at: index, end: end)
                 }
+                if length > 0 { continue }
                 sink.write(base + runStart, count: index - runStart)
                 sink.writeLiteral("\u{FFFD}")
                 replaced = true
