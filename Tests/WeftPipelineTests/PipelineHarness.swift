@@ -73,6 +73,25 @@ enum Fixtures {
     }
 }
 
+extension Fixtures {
+    /// Every runtime rendering of a sample (`<lang>/rendered/<shape>.<docker|containerd|crio>.log`), relative to
+    /// Samples/.
+    static func renderedNames() -> [String] {
+        var names: [String] = []
+        for sample in sampleNames() {
+            let language = sample.split(separator: "/")[0]
+            let shape = sample.split(separator: "/")[1].dropLast(".log".count)
+            for format in ["docker", "containerd", "crio"] {
+                let name = "\(language)/rendered/\(shape).\(format).log"
+                if FileManager.default.fileExists(atPath: samples.appendingPathComponent(name).path) {
+                    names.append(name)
+                }
+            }
+        }
+        return names
+    }
+}
+
 struct Expected: Equatable, CustomStringConvertible {
     var parser: String?
     var body: String

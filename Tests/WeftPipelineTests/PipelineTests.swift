@@ -29,7 +29,10 @@ import WeftTestSupport
             + docker("ValueError: boom\n")
         let (records, output, pipeline) = try Fixtures.run(Array(input.utf8), path: "/var/log/containers/x.log")
         let stderr = records.filter { $0.stream == .stderr }
-        #expect(stderr.map(\.body) == ["Traceback (most recent call last):\n  File \"app.py\", line 3, in <module>\n    main()\nValueError: boom"])
+        #expect(
+            stderr.map(\.body) == [
+                "Traceback (most recent call last):\n  File \"app.py\", line 3, in <module>\n    main()\nValueError: boom"
+            ])
         #expect(stderr[0].parser == "python")
         #expect(stderr[0].time == 1_795_928_400_500_000_000)  // 2026-11-29T05:00:00.5Z
         #expect(records.filter { $0.stream == .stdout }.map(\.body) == ["served /healthz", "served /ready"])
