@@ -29,14 +29,23 @@ struct FragmentCache {
 
     /// The arena ranges of `info`'s fragments, encoding them first if this id is new or its info changed; nil if
     /// the id is too large to cache.
+    @inline(__always)
     mutating func ranges(forSource id: SourceID, _ info: SourceInfo) -> SourceRanges? {
         let index = Int(id)
-        guard index <= Self.maxSourceID else { return nil }
         if index < sourceRanges.count {
             let ranges = sourceRanges[index]
             if ranges.isCached, sources.withUnsafeBufferPointer({ Self.same($0[index], info) }) { return ranges }
-            if ranges.isCached {
-                garbage += ranges.attributes.count + ranges.resource.count
+        }
+        return encodeSource(index, info)
+    }
+
+    @inline(never)
+    private mutating func encodeSource(_ index: Int, _ info: SourceInfo) -> SourceRanges? {
+        guard index <= Self.maxSourceID else { return nil }
+        if index < sourceRanges.count {
+            let old = sourceRanges[index]
+            if old.isCached {
+                garbage += old.attributes.count + old.resource.count
                 sourceRanges[index] = .none
             }
         } else {

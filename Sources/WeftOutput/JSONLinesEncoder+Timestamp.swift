@@ -6,11 +6,30 @@ struct SecondCache {
     private var secondStart = Timestamp.none
     /// The 20 bytes `YYYY-MM-DDTHH:MM:SS.` of `secondStart`, held inline (no reference counting on the hot path).
     private var prefix: (UInt64, UInt64, UInt64) = (0, 0, 0)
+    /// The last instant written and its 30 bytes: records read together often share their observed time.
+    private var lastNanos = Timestamp.none
+    private var lastText: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
     /// Where a new second is formatted (kept to avoid allocating on every new second).
     private var scratch: [UInt8] = []
 
+    static let digitPairs: StaticString = """
+        00010203040506070809101112131415161718192021222324252627282930313233343536373839\
+        40414243444546474849505152535455565758596061626364656667686970717273747576777879\
+        8081828384858687888990919293949596979899
+        """
+
     /// Appends `nanos` as RFC 3339 UTC with nine fractional digits, without quotes.
+    @inline(__always)
     mutating func write(_ nanos: Int64, to out: inout RawBuffer) {
+        if nanos == lastNanos && nanos != Timestamp.none {
+            withUnsafeBytes(of: &lastText) { out.write($0.baseAddress.unsafelyUnwrapped, count: 30) }
+        } else {
+            format(nanos, to: &out)
+        }
+    }
+
+    @inline(never)
+    private mutating func format(_ nanos: Int64, to out: inout RawBuffer) {
         var fraction = nanos % 1_000_000_000
         if fraction < 0 { fraction += 1_000_000_000 }
         let (start, overflow) = nanos.subtractingReportingOverflow(fraction)
@@ -21,20 +40,30 @@ struct SecondCache {
             scratch.withUnsafeBytes { out.write($0.baseAddress.unsafelyUnwrapped, count: $0.count) }
             return
         }
-        if start != secondStart { format(start) }
+        if start != secondStart { formatSecond(start) }
         var text: (UInt64, UInt64, UInt64, UInt64) = (prefix.0, prefix.1, prefix.2, 0)
         withUnsafeMutableBytes(of: &text) { bytes in
+            // Nine digits, two at a time from a table of "00"..."99", then the leading one.
+            let pairs = Self.digitPairs.utf8Start
+            let base = bytes.baseAddress.unsafelyUnwrapped
             var rest = UInt32(truncatingIfNeeded: fraction)
-            for index in 0..<9 {
-                bytes[28 - index] = UInt8(truncatingIfNeeded: 0x30 &+ rest % 10)
-                rest /= 10
+            var index = 27
+            while index > 20 {
+                let pair = Int(rest % 100)
+                rest /= 100
+                base.storeBytes(of: pairs[2 &* pair], toByteOffset: index, as: UInt8.self)
+                base.storeBytes(of: pairs[2 &* pair &+ 1], toByteOffset: index &+ 1, as: UInt8.self)
+                index &-= 2
             }
-            bytes[29] = UInt8(ascii: "Z")
-            out.write(bytes.baseAddress.unsafelyUnwrapped, count: 30)
+            base.storeBytes(of: UInt8(truncatingIfNeeded: 0x30 &+ rest), toByteOffset: 20, as: UInt8.self)
+            base.storeBytes(of: UInt8(ascii: "Z"), toByteOffset: 29, as: UInt8.self)
+            out.write(base, count: 30)
         }
+        lastNanos = nanos
+        lastText = text
     }
 
-    private mutating func format(_ start: Int64) {
+    private mutating func formatSecond(_ start: Int64) {
         scratch.removeAll(keepingCapacity: true)
         Timestamp.appendRFC3339(start, to: &scratch)
         withUnsafeMutableBytes(of: &prefix) { bytes in

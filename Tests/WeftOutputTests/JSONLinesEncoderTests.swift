@@ -149,6 +149,8 @@ import WeftOutput
         #expect(lines[1].hasPrefix(#"{"timestamp":"2026-03-14T09:00:01.400000000Z""#))
         #expect(lines[2].hasPrefix(#"{"timestamp":"2026-03-14T09:00:01.800000000Z""#))
         #expect(lines[2].contains(#""body":"line 2""#))
+        // The same observed time three times over (the cache's exact hit).
+        #expect(lines.allSatisfy { $0.contains(#""observed_timestamp":"2026-03-14T09:00:01.000000000Z""#) })
     }
 
     @Test func bodyFormatWritesTheRawBody() {
