@@ -26,6 +26,8 @@ public struct PipelineConfiguration: Sendable {
     public var maxLineBytes = 1 << 20
     public var multiline = MultilineConfiguration()
     public var clock: ClockMode = .external
+    /// With ``ClockMode/logTimestamps``: the year for plain-text times that have none (syslog's `Nov 29 05:03:36`).
+    public var plainTimestampYear: Int64 = 1970
 
     public init() {}
 }
@@ -39,6 +41,9 @@ public struct PipelineStatistics: Sendable, Equatable {
     /// Earliest and latest log timestamps seen (replay's time span), or `Timestamp.none`.
     public var firstTime = Timestamp.none
     public var lastTime = Timestamp.none
+    /// Lines that carried no time while the log's timestamps drive the clock (replay): the flush timeout cannot
+    /// fire between them.
+    public var untimedLines = 0
 }
 
 /// The whole engine in one value: framing → decoding → partial join → multiline, per source, bytes in and records out.
@@ -179,7 +184,7 @@ struct Core {
         now: Int64, sink: inout OutputSink<O>
     ) {
         stats.physicalLines += 1
-        let line = decoder.decode(physical, flags: flags)
+        var line = decoder.decode(physical, flags: flags)
         if !described, decoder.detectedFormat != nil {
             // What decoding learned about the source (its runtime) goes on every record of it, the first included.
             described = true
@@ -193,6 +198,16 @@ struct Core {
             if line.time > stats.lastTime { stats.lastTime = line.time }
         }
         if configuration.clock == .logTimestamps {
+            if line.time == Timestamp.none && !line.flags.contains(.malformed) {
+                // Plain text: the time the application printed at the start of the line, if any.
+                if let printed = LeadingTimestamp.parse(line.text, year: configuration.plainTimestampYear) {
+                    line.time = printed
+                    if stats.firstTime == Timestamp.none || printed < stats.firstTime { stats.firstTime = printed }
+                    if printed > stats.lastTime { stats.lastTime = printed }
+                } else {
+                    stats.untimedLines += 1
+                }
+            }
             if line.time != Timestamp.none && line.time > logNow {
                 logNow = line.time
                 advance(to: logNow, sink: &sink)

@@ -20,6 +20,9 @@ struct Filter: ParsableCommand {
     @Flag(help: "Explain on standard error which parser, state and rule took each line, and why each record ended.")
     var explain = false
 
+    @Flag(help: "Print a summary (lines, records by parser and flush reason, bounds hit) on standard error at the end.")
+    var summary = false
+
     @Argument(help: "Files to read, in order; none or - for standard input.")
     var files: [String] = []
 
@@ -34,5 +37,6 @@ struct Filter: ParsableCommand {
             }
         }
         try runner.finish()
+        if summary { writeStandardError(runner.summary()) }
     }
 }

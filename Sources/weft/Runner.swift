@@ -18,12 +18,27 @@ struct Runner {
     var pipeline: Pipeline
     var output: WriterOutput
     let clock: any PipelineClock
+    let explain: Bool
+    var progress: Progress?
+    let started = SystemClock().now()
     private var buffer = [UInt8](repeating: 0, count: 256 << 10)
+    private var notedUntimed = false
 
-    init(options: PipelineOptions, clock: any PipelineClock, explain: Bool) throws {
-        pipeline = Pipeline(parsers: try options.parserSet(), configuration: options.configuration())
+    /// - Parameters:
+    ///   - clockMode: `.external` for live input (the wall clock), `.logTimestamps` for replay.
+    ///   - speed: replay only: re-emit records in real time scaled by this factor (nil: as fast as possible).
+    init(
+        options: PipelineOptions, clock: any PipelineClock, explain: Bool, clockMode: ClockMode = .external,
+        speed: Double? = nil
+    ) throws {
+        var configuration = options.configuration()
+        configuration.clock = clockMode
+        configuration.plainTimestampYear = Int64(currentUTCYear())
+        pipeline = Pipeline(parsers: try options.parserSet(), configuration: configuration)
         output = WriterOutput(writer: OutputWriter(fd: STDOUT_FILENO, name: "stdout", format: options.outputFormat))
+        if let speed { output.pacing = Pacing(speed: speed) }
         self.clock = clock
+        self.explain = explain
         if explain {
             let printer = ExplainPrinter()
             pipeline.setExplain { printer.print($0) }
@@ -37,14 +52,32 @@ struct Runner {
         guard fd >= 0 else { throw RunError.open(path: path, errno: errno) }
         defer { close(fd) }
         let source = pipeline.addSource(SourceInfo(path: path))
+        var info = stat()
+        let size = fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG ? Int64(info.st_size) : 0
+        progress?.begin(path: path, size: size)
         while true {
             let count = try readChunk(fd, name: path)
             if count == 0 { break }
             try feed(count, source: source)
+            progress?.advance(by: count)
             if terminationRequested != 0 { break }
         }
         pipeline.endOfSource(source, now: clock.now(), into: &output)
+        progress?.end()
         try output.check()
+        noteUntimedSource(path)
+    }
+
+    /// `--explain` in replay: a file whose lines carry no time cannot fire the flush timeout; say so once.
+    private mutating func noteUntimedSource(_ path: String) {
+        let statistics = pipeline.statistics
+        guard explain, pipeline.configuration.clock == .logTimestamps, !notedUntimed, statistics.untimedLines > 0,
+            statistics.firstTime == Timestamp.none
+        else { return }
+        notedUntimed = true
+        writeStandardError(
+            "note: no line of \(path) starts with a timestamp weft recognises, so replay has no clock there: "
+                + "the flush timeout never fires inside the file (records end at the next record or at the end)\n")
     }
 
     /// Reads standard input until it closes, firing flush timeouts while it is idle.
@@ -82,6 +115,14 @@ struct Runner {
         try output.flush()
     }
 
+    /// The run summary (stderr): lines in, records out by parser and reason, bounds hit, time span.
+    func summary() -> String {
+        Summary(
+            statistics: pipeline.statistics, engine: pipeline.engine.statistics,
+            matchLimitHits: pipeline.engine.matchLimitHits, elapsed: SystemClock().now() - started
+        ).text
+    }
+
     private mutating func feed(_ count: Int, source: SourceID) throws {
         let now = clock.now()
         buffer.withUnsafeBytes { bytes in
@@ -114,10 +155,17 @@ struct Runner {
 struct WriterOutput: RecordOutput {
     var writer: OutputWriter
     var failure: WriteError?
+    var pacing: Pacing?
 
     mutating func write(_ record: Record, source: SourceInfo) {
         guard failure == nil else { return }
-        do { try writer.write(record, source: source) } catch { failure = error }
+        do {
+            if pacing != nil, let wait = pacing!.delay(for: record.observedTime) {
+                try writer.flush()
+                sleepNanoseconds(wait)
+            }
+            try writer.write(record, source: source)
+        } catch { failure = error }
     }
 
     mutating func flush() throws {
@@ -144,6 +192,45 @@ enum RunError: Error, CustomStringConvertible {
     }
 }
 
+/// `--speed`: records leave at the pace their lines were written, scaled.
+struct Pacing {
+    let speed: Double
+    private var firstLogTime: Int64?
+    private var startWall: Int64 = 0
+
+    init(speed: Double) { self.speed = speed }
+
+    /// How long to wait before writing a record that started at `logTime`, or nil.
+    mutating func delay(for logTime: Int64) -> Int64? {
+        let wall = SystemClock().now()
+        guard let first = firstLogTime else {
+            firstLogTime = logTime
+            startWall = wall
+            return nil
+        }
+        let due = startWall + Int64(Double(logTime - first) / speed)
+        return due > wall ? due - wall : nil
+    }
+}
+
+func sleepNanoseconds(_ nanoseconds: Int64) {
+    var request = timespec(tv_sec: Int(nanoseconds / 1_000_000_000), tv_nsec: Int(nanoseconds % 1_000_000_000))
+    var remaining = timespec()
+    while nanosleep(&request, &remaining) != 0 && errno == EINTR && terminationRequested == 0 { request = remaining }
+}
+
+func writeStandardError(_ text: String) {
+    let bytes = Array(text.utf8)
+    bytes.withUnsafeBytes { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
+}
+
+func currentUTCYear() -> Int {
+    var now = time(nil)
+    var parts = tm()
+    gmtime_r(&now, &parts)
+    return Int(parts.tm_year) + 1900
+}
+
 /// Set by SIGINT/SIGTERM: stop reading, flush what is pending, exit.
 nonisolated(unsafe) var terminationRequested: sig_atomic_t = 0
 
@@ -160,8 +247,8 @@ private func installTerminationHandler() {
     sigaction(SIGTERM, &action, nil)
 }
 
-/// Reads a whole (small) text file: rule files.
-func readTextFile(_ path: String) throws -> String {
+/// Reads a whole (small) file: rule files, samples, expectations.
+func readFileBytes(_ path: String) throws -> [UInt8] {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { throw RunError.open(path: path, errno: errno) }
     defer { close(fd) }
@@ -176,5 +263,10 @@ func readTextFile(_ path: String) throws -> String {
         if count == 0 { break }
         bytes.append(contentsOf: chunk[..<count])
     }
-    return String(decoding: bytes, as: UTF8.self)
+    return bytes
+}
+
+/// Reads a whole (small) text file.
+func readTextFile(_ path: String) throws -> String {
+    String(decoding: try readFileBytes(path), as: UTF8.self)
 }

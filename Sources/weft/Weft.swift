@@ -14,9 +14,11 @@ struct Weft: ParsableCommand {
               kubectl logs my-pod | weft
               weft --format cri /var/log/pods/shop_api-7d9_*/api/0.log
               weft --explain < app.log
+              weft replay --flush-timeout 2s capture.log
+              weft parsers test my-rules.yaml sample.log --expect sample.expected.jsonl
             """,
         version: "0.1.0",
-        subcommands: [Filter.self],
+        subcommands: [Filter.self, Replay.self, Parsers.self],
         defaultSubcommand: Filter.self
     )
 }
