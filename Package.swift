@@ -23,7 +23,15 @@ let package = Package(
     name: "weft",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "weft", targets: ["weft"])
+        .executable(name: "weft", targets: ["weft"]),
+        // The engine as a library, for the benchmark package (Benchmarks/) and for embedding.
+        .library(
+            name: "WeftEngine",
+            targets: [
+                "WeftCore", "WeftRegex", "WeftFraming", "WeftDecoding", "WeftJoin", "WeftMultiline", "WeftOutput",
+                "WeftPipeline",
+            ]
+        ),
     ],
     dependencies: [argumentParser, yams],
     targets: [
