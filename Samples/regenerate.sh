@@ -9,7 +9,10 @@
 # Runtimes (Debian bookworm packages, installed here if missing): python3
 # (/usr/bin/python3, 3.11), ruby (3.1), golang-go (1.19), openjdk-17-jdk,
 # liblogback-java + libslf4j-java (the logback sample is skipped, with a
-# warning, if they cannot be installed).
+# warning, if they cannot be installed), nodejs (/usr/bin/node), php-cli +
+# php-monolog, mono-runtime + mono-mcs, rustc (/usr/bin/rustc, 1.63). The
+# rust/modern sample uses a rustup toolchain ($HOME/.cargo/bin/rustc) when
+# there is one and is skipped, with a warning, when there is none.
 #
 # The programs run from a copy under $WEFT_SAMPLES_WORKDIR (default
 # /tmp/weft-samples), so paths printed in traces do not depend on where the
@@ -44,6 +47,12 @@ missing=()
 [ -x /usr/bin/ruby ] || missing+=(ruby)
 [ -x /usr/bin/go ] || missing+=(golang-go)
 { [ -x /usr/bin/javac ] && [ -x /usr/bin/java ]; } || missing+=(openjdk-17-jdk)
+[ -x /usr/bin/node ] || missing+=(nodejs)
+[ -x /usr/bin/php ] || missing+=(php-cli)
+[ -f /usr/share/php/Monolog/autoload.php ] || missing+=(php-monolog)
+[ -x /usr/bin/mono ] || missing+=(mono-runtime)
+[ -x /usr/bin/mcs ] || missing+=(mono-mcs)
+[ -x /usr/bin/rustc ] || missing+=(rustc)
 if [ "${#missing[@]}" -gt 0 ]; then
     apt_install "${missing[@]}" || die "could not install ${missing[*]}"
 fi
@@ -159,8 +168,67 @@ rbrun did_you_mean 1
 rbrun stack_overflow 1
 rbrun logger 0
 
+# --- nodejs ------------------------------------------------------------------
+
+stage nodejs
+# Node prints absolute paths (/tmp/weft-samples/nodejs/programs/...). Uncaught
+# exceptions end their process: the programs run each case as a child process.
+jsrun() { capture nodejs "$1" "$WORK/nodejs" 0 /usr/bin/node "programs/$1.js"; }
+jsrun console_error
+jsrun uncaught
+jsrun rejections
+
+# --- php ---------------------------------------------------------------------
+
+stage php
+# No php.ini (-n): the settings that shape the output are all given here.
+# log_errors writes "PHP Fatal error:  ..." to stderr (no error_log set), and
+# display_errors=stderr writes "Fatal error: ..." after it. The programs run
+# each uncaught case as a child php with the same settings.
+PHP=(/usr/bin/php -n -d error_reporting=-1 -d log_errors=1 -d display_errors=stderr -d html_errors=0
+    -d date.timezone=UTC)
+phprun() { capture php "$1" "$WORK/php" 0 "${PHP[@]}" "programs/$1.php"; }
+phprun uncaught
+phprun error_log
+phprun monolog
+
+# --- dotnet (Mono) -----------------------------------------------------------
+
+stage dotnet
+# mcs -debug writes the .mdb symbols and mono --debug reads them, so frames
+# carry "in /path/File.cs:N". Mono ends an unhandled exception with exit 1.
+runenv /usr/bin/mcs -debug -langversion:7.2 -out:"$WORK/dotnet/Invoices.exe" \
+    "$WORK"/dotnet/programs/Invoices.cs >&2 || die "mcs failed"
+capture dotnet exceptions "$WORK/dotnet" 1 /usr/bin/mono --debug Invoices.exe exceptions
+capture dotnet logger "$WORK/dotnet" 0 /usr/bin/mono --debug Invoices.exe logger
+
+# --- rust --------------------------------------------------------------------
+
+stage rust
+# Debian's rustc (1.63): the panic message is quoted on the "panicked at" line.
+# The program runs every panic in a child process of its own, so each one is
+# its process's first panic and prints the RUST_BACKTRACE note.
+(cd "$WORK/rust" && runenv /usr/bin/rustc -g --edition 2021 -o panics programs/panics.rs) >&2 || die "rustc failed"
+capture rust panics "$WORK/rust" 0 ./panics plain
+capture rust backtrace "$WORK/rust" 0 ./panics backtrace
+# A rustup toolchain, where there is one (not a Debian package): 1.73+ prints
+# the location on the "panicked at" line and the message on the next lines.
+# programs/modern.spec was written for 1.95 (thread ids, an empty line before
+# each report); another version is skipped rather than trusted.
+RUSTUP_RUSTC="${HOME:-/root}/.cargo/bin/rustc"
+rustup_version="$( [ -x "$RUSTUP_RUSTC" ] && runenv "$RUSTUP_RUSTC" --version 2>/dev/null || true)"
+case "$rustup_version" in
+    "rustc 1.95."*)
+        (cd "$WORK/rust" && runenv "$RUSTUP_RUSTC" -g --edition 2021 -o panics-modern programs/panics.rs) >&2 \
+            || die "rustc (rustup) failed"
+        capture rust modern "$WORK/rust" 0 ./panics-modern modern
+        ;;
+    *) say "warning: no rustup rustc 1.95 at $RUSTUP_RUSTC (${rustup_version:-none}), skipping rust/modern" ;;
+esac
+
 # --- mixed (hand-written, not captured) --------------------------------------
 
 expect mixed/ordinary "$SAMPLES/mixed/ordinary.spec" "$SAMPLES/mixed/ordinary.log"
+expect mixed/ordinary-more "$SAMPLES/mixed/ordinary-more.spec" "$SAMPLES/mixed/ordinary-more.log"
 
 say "done"

@@ -16,6 +16,9 @@ what the program is known to emit:
                                 carry a regex: the first line after the previous
                                 trace's first line that matches it starts the new
                                 record.
+    blank                       an empty line that is a record of its own (parser null),
+                                e.g. the "\n" a runtime prints before its report; a trace
+                                directly before it ends right before it
     ordinary-lines              the whole file: every line is its own ordinary record
                                 (must be the only directive)
 
@@ -33,6 +36,9 @@ Usage: split_records.py SPEC LOG > EXPECTED.jsonl
 import json
 import re
 import sys
+
+
+PARSERS = ("python", "java", "go", "ruby", "nodejs", "php", "dotnet", "rust")
 
 
 class SpecError(Exception):
@@ -53,10 +59,12 @@ def read_spec(path):
                 items.append(("marker", rest, number))
             elif keyword == "trace":
                 parser, _, pattern = rest.partition(" ")
-                if parser not in ("python", "java", "go", "ruby"):
+                if parser not in PARSERS:
                     raise SpecError(f"{path}:{number}: unknown parser {parser!r}")
                 regex = re.compile(pattern) if pattern else None
                 items.append(("trace", (parser, regex), number))
+            elif keyword == "blank" and not rest:
+                items.append(("blank", None, number))
             elif keyword == "ordinary-lines" and not rest:
                 items.append(("ordinary-lines", None, number))
             else:
@@ -96,6 +104,14 @@ def split(items, lines, spec_path):
             records.append((None, [value]))
             pos += 1
             continue
+        if kind == "blank":
+            if pos >= len(lines):
+                raise SpecError(f"{where}: capture ended, expected an empty line")
+            if lines[pos] != "":
+                raise SpecError(f"{where}: capture line {pos + 1} is {lines[pos]!r}, expected an empty line")
+            records.append((None, [""]))
+            pos += 1
+            continue
 
         parser, regex = value
         if pos >= len(lines):
@@ -108,9 +124,13 @@ def split(items, lines, spec_path):
             raise SpecError(f"{where}: a trace record may not start with a blank line (capture line {pos + 1})")
 
         # Where does this record end?
+        # Empty-line records right after this trace: it ends before them.
+        blanks = 0
+        while index + 1 + blanks < len(items) and items[index + 1 + blanks][0] == "blank":
+            blanks += 1
         end = len(lines)
-        if index + 1 < len(items):
-            next_kind, next_value, next_number = items[index + 1]
+        if index + 1 + blanks < len(items):
+            next_kind, next_value, next_number = items[index + 1 + blanks]
             if next_kind == "marker":
                 found = [j for j in range(pos + 1, len(lines)) if lines[j] == next_value]
                 if not found:
@@ -130,6 +150,12 @@ def split(items, lines, spec_path):
                         f"{spec_path}:{next_number}: no line matching /{next_regex.pattern}/ after capture line {pos + 1}"
                     )
                 end = found[0]
+        if blanks:
+            end -= blanks
+            if end <= pos or any(line != "" for line in lines[end:end + blanks]):
+                raise SpecError(
+                    f"{where}: expected {blanks} empty line(s) before capture line {end + blanks + 1}"
+                )
         records.append((parser, lines[pos:end]))
         pos = end
 

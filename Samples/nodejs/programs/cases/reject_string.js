@@ -1,0 +1,2 @@
+'use strict';
+Promise.reject('token endpoint returned 503');

@@ -1,0 +1,5 @@
+'use strict';
+function legacyPlugin() {
+  throw 'plugin returned status 7';
+}
+legacyPlugin();

@@ -1,0 +1,5 @@
+'use strict';
+const reports = {};
+setTimeout(function buildReport() {
+  return reports.daily.rows.length;
+}, 1);
