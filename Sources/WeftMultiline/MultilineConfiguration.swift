@@ -17,6 +17,9 @@ public struct MultilineConfiguration: Sendable, Equatable {
     public var maxPendingBytes = 16 << 20
     /// Open (source, stream) pairs; past it the stream quiet for longest is flushed and forgotten.
     public var maxStreams = 4096
+    /// Lines a record may hold on trial (`tentative` rules) before the trial fails. Bounds how often a line can be
+    /// read again when trials keep failing.
+    public var maxTentativeLines = 64
 
     public init() {}
 

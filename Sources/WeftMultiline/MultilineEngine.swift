@@ -149,6 +149,14 @@ public struct MultilineEngine {
                             pattern: state.rules.patterns[rule].source, next: parser.states[Int(next)].name,
                             tentative: tentative))
                 }
+                if tentative && slots[index].lines - slots[index].committedLines >= configuration.maxTentativeLines {
+                    // Too long a trial: the record ends before the lines on trial, and they (and this line) are
+                    // read again on their own. Bounds the re-reading to maxTentativeLines per line.
+                    let limit = configuration.maxTentativeLines
+                    end(index, reason: .nextRecord, why: "more than \(limit) lines on trial", into: &sink)
+                    start(index, text: text, subject: subject, time: time, flags: flags, now: now, into: &sink)
+                    return
+                }
                 if tentative {
                     if !slots[index].hasTentative {
                         slots[index].committedBytes = bodies[index].count

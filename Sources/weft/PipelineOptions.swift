@@ -14,7 +14,7 @@ struct PipelineOptions: ParsableArguments {
 
     @Option(
         help: ArgumentHelp(
-            "Built-in parsers to run, comma-separated (go, java, python, ruby), all, or none.",
+            "Built-in parsers to run, comma-separated (see `weft parsers list`), all, or none.",
             valueName: "names"))
     var parsers = "all"
 

@@ -212,4 +212,38 @@ import WeftTestSupport
         #expect(records.count == 2)
         #expect(h.engine.matchLimitHits >= 1)
     }
+
+    @Test func failingTrialsAreBounded() throws {
+        // A message-continuation rule that takes any line on trial, confirmed only by a frame line that never comes.
+        let file = try RuleFile.parse(
+            """
+            name: trial
+            states:
+              start:
+                - match: '^Error: '
+                  next: message
+              message:
+                - match: '^\\s+at '
+                  next: frames
+                - match: '^\\S'
+                  next: message
+                  tentative: true
+              frames:
+                - match: '^\\s+at '
+                  next: frames
+            """, origin: "test")
+        var configuration = MultilineConfiguration()
+        configuration.maxTentativeLines = 8
+        var h = try EngineHarness(parsers: [], extra: [file], configuration: configuration)
+        var events = 0
+        h.engine.explain = { _ in events += 1 }
+        h.push("Error: boom")
+        for i in 0..<200 { h.push("line \(i)") }
+        let records = h.finish()
+        #expect(records.first?.body == "Error: boom")
+        #expect(records.count == 201)
+        #expect(records.allSatisfy { $0.lineCount == 1 })
+        // Each line is read at most maxTentativeLines + 1 times (and here only the first trial can fail).
+        #expect(events < 201 * 3)
+    }
 }

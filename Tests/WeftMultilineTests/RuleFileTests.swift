@@ -18,7 +18,10 @@ import WeftMultiline
     }
 
     @Test func builtInsCoverTheFourLanguages() throws {
-        #expect(Set(BuiltinParsers.names).isSuperset(of: ["go", "java", "python", "ruby"]))
+        #expect(
+            Set(BuiltinParsers.names).isSuperset(of: [
+                "go", "java", "python", "ruby", "nodejs", "php", "dotnet", "rust",
+            ]))
         _ = try ParserSet.make()
     }
 

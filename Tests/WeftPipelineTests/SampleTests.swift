@@ -10,7 +10,7 @@ import WeftTestSupport
 @Suite struct SampleTests {
     @Test func samplesExistForEveryLanguage() {
         let names = Fixtures.sampleNames()
-        for language in ["go", "java", "python", "ruby"] {
+        for language in ["go", "java", "python", "ruby", "nodejs", "php", "dotnet", "rust"] {
             #expect(names.contains { $0.hasPrefix(language + "/") }, "no samples for \(language)")
         }
     }
