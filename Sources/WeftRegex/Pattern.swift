@@ -55,6 +55,27 @@ public final class Pattern: @unchecked Sendable {
         return Int(value)
     }
 
+    /// Whether every match must start at the beginning of the subject (`^` at the front of every alternative).
+    public var isAnchored: Bool {
+        var options: UInt32 = 0
+        _ = pcre2_pattern_info_8(code, UInt32(PCRE2_INFO_ALLOPTIONS), &options)
+        return options & PCRE2_ANCHORED != 0
+    }
+
+    /// Whether a subject whose first byte is `byte` could match (asked once per byte when a set is built).
+    ///
+    /// Answered by PCRE2 itself: a hard partial match of the one-byte subject succeeds or reports "partial" exactly
+    /// when some longer subject starting with that byte could match. Only meaningful for anchored patterns; bytes
+    /// that start multi-byte UTF-8 sequences are always possible.
+    public func mayMatch(startingWith byte: UInt8) -> Bool {
+        guard isAnchored, byte < 0x80 else { return true }
+        let data = pcre2_match_data_create_8(1, nil)
+        defer { pcre2_match_data_free_8(data) }
+        var subject = byte
+        let rc = pcre2_match_8(code, &subject, 1, 0, PCRE2_PARTIAL_HARD | PCRE2_NO_JIT, data, nil)
+        return rc >= 0 || rc == -2  // PCRE2_ERROR_PARTIAL
+    }
+
     static func message(for errorCode: Int32) -> String {
         var buffer = [UInt8](repeating: 0, count: 256)
         let length = pcre2_get_error_message_8(Int32(errorCode), &buffer, buffer.count)
