@@ -31,6 +31,10 @@ public final class AlternationSet {
     /// For each first byte, an index into `subsets`; 0 means no pattern can match such a line.
     private let dispatch: [UInt8]
     private let subsets: [Subset]
+    /// `subsets[i].combined`, unretained: the hot path reads them once per line, and retaining and releasing a
+    /// pattern there cost more than the match of an ordinary line (`subsets` keeps them alive).
+    private let combinedRefs: [Unmanaged<Pattern>?]
+    private let patternRefs: [Unmanaged<Pattern>]
     /// Used for the empty line.
     private let all: Int
 
@@ -56,6 +60,8 @@ public final class AlternationSet {
         all = subset(Array(patterns.indices))
         self.subsets = subsets
         self.dispatch = dispatch
+        combinedRefs = subsets.map { $0.combined.map { Unmanaged.passUnretained($0) } }
+        patternRefs = patterns.map { Unmanaged.passUnretained($0) }
     }
 
     private static func combine(_ members: [(Int, Pattern)], _ strategy: Strategy) -> Pattern? {
@@ -72,19 +78,22 @@ public final class AlternationSet {
     public func firstMatch(in bytes: UnsafeRawBufferPointer, using matcher: Matcher) -> Int? {
         let index = bytes.isEmpty ? all : Int(dispatch[Int(bytes[0])])
         if index == 0 { return nil }
-        let subset = subsets[index]
-        if let combined = subset.combined {
-            switch matcher.match(combined, in: bytes) {
+        if let combined = combinedRefs[index] {
+            let outcome = combined._withUnsafeGuaranteedRef { matcher.match($0, in: bytes) }
+            switch outcome {
             case .match(let mark):
                 if strategy == .marks { return mark >= 0 ? mark : nil }
             case .noMatch, .limitExceeded:
                 return nil
             }
         }
-        for member in subset.members where matcher.matches(patterns[member], in: bytes) {
-            return member
+        return subsets[index].members.withUnsafeBufferPointer { members in
+            for member in members {
+                let hit = patternRefs[member]._withUnsafeGuaranteedRef { matcher.matches($0, in: bytes) }
+                if hit { return member }
+            }
+            return nil
         }
-        return nil
     }
 
     public var isEmpty: Bool { patterns.isEmpty }
