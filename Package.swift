@@ -71,8 +71,10 @@ let package = Package(
         // Tests.
         .target(name: "WeftTestSupport", dependencies: ["WeftCore"], swiftSettings: swiftSettings),
         .testTarget(name: "WeftRegexTests", dependencies: ["WeftRegex"], swiftSettings: swiftSettings),
-        .testTarget(name: "WeftFramingTests", dependencies: ["WeftFraming"], swiftSettings: swiftSettings),
-        .testTarget(name: "WeftOutputTests", dependencies: ["WeftOutput"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "WeftFramingTests", dependencies: ["WeftFraming", "WeftTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "WeftOutputTests", dependencies: ["WeftOutput", "WeftTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "WeftDecodingTests",
             dependencies: ["WeftDecoding", "WeftJoin", "WeftTestSupport"],

@@ -2,6 +2,7 @@ import Testing
 import WeftCore
 import WeftDecoding
 import WeftJoin
+import WeftTestSupport
 
 /// Random lines, written as each runtime writes them with stdout and stderr interleaved, decoded and rejoined: every
 /// stream must come back exactly, in order, with each line's first-chunk time.

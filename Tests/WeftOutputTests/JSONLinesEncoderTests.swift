@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import WeftCore
 import WeftOutput
+import WeftTestSupport
 
 @Suite struct JSONLinesEncoderTests {
     let pod = SourceInfo(

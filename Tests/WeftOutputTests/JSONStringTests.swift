@@ -1,5 +1,6 @@
 import Testing
 import WeftOutput
+import WeftTestSupport
 
 @Suite struct JSONStringTests {
     @Test func shortEscapes() {

@@ -1,6 +1,7 @@
 import Testing
 import WeftCore
 import WeftOutput
+import WeftTestSupport
 
 @Suite struct TimestampTests {
     @Test(

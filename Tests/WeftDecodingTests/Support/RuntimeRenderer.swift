@@ -1,4 +1,5 @@
 import WeftCore
+import WeftTestSupport
 
 /// Writes lines the way the container runtimes write them (formats.md; moby's copier and json-file encoder,
 /// containerd's CRI logger, conmon), independently of the decoder, to serve as the oracle of the property test.
