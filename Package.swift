@@ -28,8 +28,8 @@ let package = Package(
         .library(
             name: "WeftEngine",
             targets: [
-                "WeftCore", "WeftRegex", "WeftFraming", "WeftDecoding", "WeftJoin", "WeftMultiline", "WeftOutput",
-                "WeftPipeline",
+                "WeftCore", "WeftRegex", "WeftRules", "WeftFraming", "WeftDecoding", "WeftJoin", "WeftMultiline",
+                "WeftOutput", "WeftPipeline",
             ]
         ),
     ],
@@ -46,9 +46,13 @@ let package = Package(
         .target(name: "WeftFraming", dependencies: ["WeftCore"], swiftSettings: swiftSettings),
         .target(name: "WeftDecoding", dependencies: ["WeftCore"], swiftSettings: swiftSettings),
         .target(name: "WeftJoin", dependencies: ["WeftCore"], swiftSettings: swiftSettings),
+        // Rule files: the YAML format, parsed and validated (used at build time to embed the built-ins, and at run
+        // time for users' own files).
+        .target(
+            name: "WeftRules", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
         .target(
             name: "WeftMultiline",
-            dependencies: ["WeftCore", "WeftRegex", .product(name: "Yams", package: "Yams")],
+            dependencies: ["WeftCore", "WeftRegex", "WeftRules"],
             swiftSettings: swiftSettings,
             plugins: ["EmbedParsers"]
         ),
@@ -65,7 +69,7 @@ let package = Package(
         ),
 
         // Build time: the rule files in Parsers/ are compiled into the binary.
-        .executableTarget(name: "EmbedParsersTool", swiftSettings: swiftSettings),
+        .executableTarget(name: "EmbedParsersTool", dependencies: ["WeftRules"], swiftSettings: swiftSettings),
         .plugin(name: "EmbedParsers", capability: .buildTool(), dependencies: ["EmbedParsersTool"]),
 
         // Tests.

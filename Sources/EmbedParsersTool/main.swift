@@ -1,40 +1,87 @@
-// Build-time tool: turns the rule files in Parsers/ into a Swift source file, so the built-ins travel inside the
-// binary. Usage: EmbedParsersTool OUTPUT.swift INPUT.yaml...
+// Build-time tool: turns the rule files in Parsers/ into Swift source, so the built-ins travel inside the binary
+// already parsed and validated (no YAML is read when weft starts; an invalid built-in fails the build).
+// Usage: EmbedParsersTool OUTPUT.swift INPUT.yaml...
 import Foundation
+import WeftRules
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("EmbedParsersTool: \(message)\n".utf8))
+    exit(1)
+}
+
+/// A Swift string literal for `text`.
+func literal(_ text: String) -> String {
+    var out = "\""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\\": out += "\\\\"
+        case "\"": out += "\\\""
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        case _ where scalar.value < 0x20 || scalar.value == 0x7F:
+            out += "\\u{\(String(scalar.value, radix: 16))}"
+        default: out.unicodeScalars.append(scalar)
+        }
+    }
+    return out + "\""
+}
 
 let arguments = CommandLine.arguments.dropFirst()
-guard let output = arguments.first else {
-    FileHandle.standardError.write(Data("usage: EmbedParsersTool OUTPUT.swift INPUT.yaml...\n".utf8))
-    exit(2)
-}
+guard let output = arguments.first else { fail("usage: EmbedParsersTool OUTPUT.swift INPUT.yaml...") }
 let inputs = arguments.dropFirst().sorted { ($0 as NSString).lastPathComponent < ($1 as NSString).lastPathComponent }
 
-var source = """
-    // Generated at build time from Parsers/*.yaml by EmbedParsersTool. Do not edit; edit the rule files.
-
-    enum EmbeddedRuleFiles {
-        /// (file name, contents) of every built-in rule file, sorted by file name.
-        static let files: [(name: String, text: String)] = [
-
-    """
+var texts = ""
+var parsed = ""
 for path in inputs {
+    let name = (path as NSString).lastPathComponent
     let text: String
     do {
         text = try String(contentsOfFile: path, encoding: .utf8)
     } catch {
-        FileHandle.standardError.write(Data("EmbedParsersTool: cannot read \(path): \(error)\n".utf8))
-        exit(1)
+        fail("cannot read \(path): \(error)")
     }
-    // A raw string delimiter longer than any run of # that follows a quote in the text.
-    var hashes = "#"
-    while text.contains("\"" + hashes) { hashes += "#" }
-    let name = (path as NSString).lastPathComponent
-    source += "        (\"\(name)\", \(hashes)\"\"\"\n\(text)\n\"\"\"\(hashes)),\n"
+    let file: RuleFile
+    do {
+        file = try RuleFile.parse(text, origin: "built-in \(name)")
+    } catch {
+        fail("invalid built-in rule file: \(error)")
+    }
+    texts += "        (\(literal(name)), \(literal(text))),\n"
+    parsed += "        RuleFile(\n"
+    parsed += "            name: \(literal(file.name)), description: \(literal(file.description)),\n"
+    parsed += "            header: [\(file.header.map(literal).joined(separator: ", "))],\n"
+    parsed += "            states: [\n"
+    for state in file.states {
+        parsed += "                (\(literal(state.name)), [\n"
+        for rule in state.rules {
+            parsed +=
+                "                    RuleFile.Rule(pattern: \(literal(rule.pattern)), next: \(literal(rule.next)), "
+            parsed += "tentative: \(rule.tentative), takesHeader: \(rule.takesHeader), weak: \(rule.weak)),\n"
+        }
+        parsed += "                ]),\n"
+    }
+    parsed += "            ],\n"
+    parsed += "            origin: \(literal(file.origin))),\n"
 }
-source += "    ]\n}\n"
+
+let source = """
+    // Generated at build time from Parsers/*.yaml by EmbedParsersTool. Do not edit; edit the rule files.
+    import WeftRules
+
+    enum EmbeddedRuleFiles {
+        /// (file name, contents) of every built-in rule file, sorted by file name.
+        static let files: [(name: String, text: String)] = [
+    \(texts)    ]
+
+        /// The same files, parsed and validated at build time.
+        static let parsed: [RuleFile] = [
+    \(parsed)    ]
+    }
+
+    """
 do {
     try source.write(toFile: output, atomically: true, encoding: .utf8)
 } catch {
-    FileHandle.standardError.write(Data("EmbedParsersTool: cannot write \(output): \(error)\n".utf8))
-    exit(1)
+    fail("cannot write \(output): \(error)")
 }

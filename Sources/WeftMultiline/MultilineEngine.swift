@@ -143,6 +143,17 @@ public struct MultilineEngine {
         if slot.lines > 0 && slot.state >= 0 {
             let flat = parsers.flatIndex(parser: slot.parser, state: slot.state)
             let match = stateRules[flat]._withUnsafeGuaranteedRef { $0.firstMatch(in: subject, using: matcher) }
+            if let rule = match, parsers.flatStates[flat].weak[rule], startsTrace(subject) {
+                // A weak rule (a catch-all continuation) never takes the first line of another trace.
+                let set = parsers
+                end(
+                    index, reason: .nextRecord,
+                    why: "line starts a trace; the weak rule of \(set.parsers[Int(slot.parser)].file.name)."
+                        + "\(set.flatStates[flat].name) does not take it",
+                    into: &sink)
+                start(index, text: text, subject: subject, time: time, flags: flags, now: now, into: &sink)
+                return
+            }
             if let rule = match {
                 let next = parsers.flatStates[flat].next[rule]
                 let tentative = parsers.flatStates[flat].tentative[rule]
@@ -422,6 +433,10 @@ public struct MultilineEngine {
         for (index, slot) in slots.enumerated() { slotIndex[slot.key] = index }
         lastKey = StreamKey(source: .max, stream: .unknown)
         lastSlot = -1
+    }
+
+    private func startsTrace(_ subject: UnsafeRawBufferPointer) -> Bool {
+        startRules._withUnsafeGuaranteedRef { $0.firstMatch(in: subject, using: matcher) } != nil
     }
 
     /// Whether the held ordinary record's first line matches some parser's header (asked only when an indented line

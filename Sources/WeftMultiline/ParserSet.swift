@@ -13,6 +13,7 @@ public final class ParserSet: @unchecked Sendable {
         let next: [Int32]
         let tentative: [Bool]
         let takesHeader: [Bool]
+        let weak: [Bool]
     }
 
     struct Parser {
@@ -76,7 +77,8 @@ public final class ParserSet: @unchecked Sendable {
                 states.append(
                     State(
                         name: state.name, rules: AlternationSet(patterns), next: next,
-                        tentative: state.rules.map(\.tentative), takesHeader: state.rules.map(\.takesHeader)))
+                        tentative: state.rules.map(\.tentative), takesHeader: state.rules.map(\.takesHeader),
+                        weak: state.rules.map(\.weak)))
             }
             var header: [Pattern] = []
             for (index, source) in file.header.enumerated() {

@@ -246,4 +246,21 @@ import WeftTestSupport
         // Each line is read at most maxTentativeLines + 1 times (and here only the first trial can fail).
         #expect(events < 201 * 3)
     }
+
+    @Test func weakRulesDoNotSwallowTheNextTrace() throws {
+        // A Python traceback whose message may continue with "any line", then a Java trace on the same stream.
+        let python = """
+            Traceback (most recent call last):
+              File "a.py", line 1, in <module>
+            ValueError: bad
+            more of the message
+            """
+        let java = """
+            java.lang.IllegalStateException: boom
+            \tat App.main(App.java:5)
+            """
+        let records = try EngineHarness.records(python + "\n" + java)
+        #expect(records.map(\.body) == [python, java])
+        #expect(records.map(\.parser) == ["python", "java"])
+    }
 }

@@ -17,6 +17,16 @@ import WeftMultiline
         }
     }
 
+    @Test func embeddedBuiltInsAreTheParsedFiles() throws {
+        // The binary carries the files parsed at build time; parsing Parsers/ now must give the same rules.
+        for (name, _) in BuiltinParsers.sources {
+            let onDisk = try String(contentsOf: Self.parsersDirectory.appendingPathComponent(name), encoding: .utf8)
+            let parsed = try RuleFile.parse(onDisk, origin: "built-in \(name)")
+            #expect(BuiltinParsers.ruleFiles.contains(parsed), "embedded \(name) is not Parsers/\(name) as parsed now")
+        }
+        #expect(BuiltinParsers.ruleFiles.count == BuiltinParsers.sources.count)
+    }
+
     @Test func builtInsCoverTheFourLanguages() throws {
         #expect(
             Set(BuiltinParsers.names).isSuperset(of: [

@@ -27,6 +27,19 @@ public struct RuleFile: Sendable, Equatable {
         public var tentative: Bool
         /// For `start` rules: whether the held line before may become this record's header (default true).
         public var takesHeader: Bool = true
+        /// The rule does not take a line that starts a trace of any parser: catch-all continuations (more lines of
+        /// an exception message) must not swallow the next trace when two are printed back to back.
+        public var weak: Bool = false
+
+        public init(
+            pattern: String, next: String, tentative: Bool = false, takesHeader: Bool = true, weak: Bool = false
+        ) {
+            self.pattern = pattern
+            self.next = next
+            self.tentative = tentative
+            self.takesHeader = takesHeader
+            self.weak = weak
+        }
     }
 
     public var name: String
@@ -38,6 +51,16 @@ public struct RuleFile: Sendable, Equatable {
     public var states: [(name: String, rules: [Rule])]
     /// Where the definition came from (`built-in`, or a path).
     public var origin: String
+
+    public init(
+        name: String, description: String, header: [String], states: [(name: String, rules: [Rule])], origin: String
+    ) {
+        self.name = name
+        self.description = description
+        self.header = header
+        self.states = states
+        self.origin = origin
+    }
 
     public static func == (lhs: RuleFile, rhs: RuleFile) -> Bool {
         lhs.name == rhs.name && lhs.description == rhs.description && lhs.header == rhs.header
@@ -131,10 +154,10 @@ public struct RuleFile: Sendable, Equatable {
                         throw RuleFileError(origin: origin, location: location, message: "expected {match, next}")
                     }
                     for key in map.keys.compactMap(\.string)
-                    where !["match", "next", "tentative", "header"].contains(key) {
+                    where !["match", "next", "tentative", "header", "weak"].contains(key) {
                         throw RuleFileError(
                             origin: origin, location: location,
-                            message: "unknown key \(key) (expected match, next, tentative, header)")
+                            message: "unknown key \(key) (expected match, next, tentative, header, weak)")
                     }
                     guard let pattern = try string("match", in: map, at: location + ".") else {
                         throw RuleFileError(origin: origin, location: location, message: "missing match")
@@ -144,10 +167,11 @@ public struct RuleFile: Sendable, Equatable {
                     }
                     let tentative = map["tentative"]?.bool ?? false
                     let takesHeader = map["header"]?.bool ?? true
+                    let weak = map["weak"]?.bool ?? false
                     rules.append(
                         Rule(
                             pattern: try expand(pattern, at: location), next: next, tentative: tentative,
-                            takesHeader: takesHeader))
+                            takesHeader: takesHeader, weak: weak))
                 }
             }
             if states.contains(where: { $0.name == stateName }) {
@@ -176,6 +200,12 @@ public struct RuleFileError: Error, CustomStringConvertible, Equatable {
     /// A path into the document, e.g. `states.frames[2].match`.
     public var location: String
     public var message: String
+
+    public init(origin: String, location: String, message: String) {
+        self.origin = origin
+        self.location = location
+        self.message = message
+    }
 
     public var description: String {
         location.isEmpty ? "\(origin): \(message)" : "\(origin): \(location): \(message)"
