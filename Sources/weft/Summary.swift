@@ -42,6 +42,7 @@ struct Summary {
     }
 
     private func duration(_ seconds: Double) -> String {
+        if seconds < 1 { return "\(Int((seconds * 1000).rounded())) ms" }
         if seconds < 60 { return "\(format(seconds)) s" }
         let total = Int(seconds)
         let (h, m, s) = (total / 3600, total / 60 % 60, total % 60)
