@@ -231,4 +231,8 @@ esac
 expect mixed/ordinary "$SAMPLES/mixed/ordinary.spec" "$SAMPLES/mixed/ordinary.log"
 expect mixed/ordinary-more "$SAMPLES/mixed/ordinary-more.spec" "$SAMPLES/mixed/ordinary-more.log"
 
+# --- Docker, containerd and CRI-O renderings of every capture ------------------
+
+bash "$SAMPLES/render/render-all.sh"
+
 say "done"
