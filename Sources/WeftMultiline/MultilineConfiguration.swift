@@ -20,6 +20,10 @@ public struct MultilineConfiguration: Sendable, Equatable {
     /// Lines a record may hold on trial (`tentative` rules) before the trial fails. Bounds how often a line can be
     /// read again when trials keep failing.
     public var maxTentativeLines = 64
+    /// PCRE2's match limit for one rule on one line: the work a pathological pattern (`(a+)+$`) may do before the
+    /// rule is treated as not matching and the line counted. At the default a hopeless line costs well under a
+    /// millisecond; lower it when your own rules are slow, raise it for very long lines with complex rules.
+    public var regexMatchLimit: UInt32 = 200_000
 
     public init() {}
 

@@ -28,7 +28,7 @@ public struct MultilineEngine {
     public var explain: ((ExplainEvent) -> Void)?
     public private(set) var statistics = MultilineStatistics()
 
-    private let matcher = Matcher()
+    private let matcher: Matcher
     /// The rule sets the hot path uses, unretained (`parsers` keeps them alive): retain/release per line showed up
     /// as a tenth of the time in profiles.
     private let startRules: Unmanaged<AlternationSet>
@@ -68,6 +68,7 @@ public struct MultilineEngine {
     public init(parsers: ParserSet, configuration: MultilineConfiguration = .init()) {
         self.parsers = parsers
         self.configuration = configuration
+        matcher = Matcher(matchLimit: configuration.regexMatchLimit)
         startRules = Unmanaged.passUnretained(parsers.startRules)
         stateRules = parsers.flatStates.map { Unmanaged.passUnretained($0.rules) }
     }

@@ -36,6 +36,9 @@ struct PipelineOptions: ParsableArguments {
     @Option(help: "Bound on the bytes held in pending records across all streams.")
     var maxPendingBytes = ByteCount(MultilineConfiguration().maxPendingBytes)
 
+    @Option(help: "Backtracking work one rule may spend on one line before it counts as not matching.")
+    var regexMatchLimit: UInt32 = MultilineConfiguration().regexMatchLimit
+
     @Option(help: "Output: json (OpenTelemetry-shaped JSON lines) or body (each record's text, for the shell).")
     var outputFormat: OutputFormat = .json
 
@@ -67,6 +70,7 @@ struct PipelineOptions: ParsableArguments {
         configuration.multiline.maxLines = maxLines
         configuration.multiline.maxBytes = maxBytes.value
         configuration.multiline.maxPendingBytes = maxPendingBytes.value
+        configuration.multiline.regexMatchLimit = regexMatchLimit
         return configuration
     }
 
@@ -75,6 +79,7 @@ struct PipelineOptions: ParsableArguments {
         guard maxBytes.value >= 64 else { throw ValidationError("--max-bytes must be at least 64 bytes") }
         guard maxLineBytes.value >= 64 else { throw ValidationError("--max-line-bytes must be at least 64 bytes") }
         guard flushTimeout.nanoseconds > 0 else { throw ValidationError("--flush-timeout must be positive") }
+        guard regexMatchLimit >= 1000 else { throw ValidationError("--regex-match-limit must be at least 1000") }
     }
 }
 

@@ -205,7 +205,9 @@ import WeftTestSupport
                 - match: '(a+)+$'
                   next: start
             """, origin: "test")
-        var h = try EngineHarness(parsers: [], extra: [file])
+        var configuration = MultilineConfiguration()
+        configuration.regexMatchLimit = 5_000
+        var h = try EngineHarness(parsers: [], extra: [file], configuration: configuration)
         h.push(String(repeating: "a", count: 30_000) + "!")
         h.push("ok")
         let records = h.finish()
