@@ -57,14 +57,21 @@ public struct FileDescriptorReader {
     public mutating func read(
         into framer: inout LineFramer, emit: (UnsafeRawBufferPointer, LineFlags) -> Void
     ) throws(ReadError) -> Int {
+        try readChunk { framer.feed($0, emit: emit) }
+    }
+
+    /// Reads once and lends the bytes read to `body` (for callers that frame per source themselves, such as the
+    /// pipeline). The bytes are valid only during the call.
+    ///
+    /// - Returns: the number of bytes read; 0 at end of file (`body` is not called then).
+    @discardableResult
+    public mutating func readChunk(_ body: (UnsafeRawBufferPointer) -> Void) throws(ReadError) -> Int {
         let fd = self.fd
         let result = buffer.withUnsafeMutableBytes { chunk -> Int in
             while true {
                 let count = systemRead(fd, chunk.baseAddress, chunk.count)
-                if count >= 0 {
-                    framer.feed(UnsafeRawBufferPointer(rebasing: chunk[..<count]), emit: emit)
-                    return count
-                }
+                if count > 0 { body(UnsafeRawBufferPointer(rebasing: chunk[..<count])) }
+                if count >= 0 { return count }
                 let code = errno
                 if code != EINTR { return -Int(code) }
             }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import WeftCore
+import WeftFraming
 import WeftMultiline
 import WeftOutput
 import WeftPipeline
@@ -21,7 +22,6 @@ struct Runner {
     let explain: Bool
     var progress: Progress?
     let started = SystemClock().now()
-    private var buffer = [UInt8](repeating: 0, count: 256 << 10)
     private var notedUntimed = false
 
     /// - Parameters:
@@ -48,20 +48,13 @@ struct Runner {
 
     /// Reads a file to its end as its own source.
     mutating func runFile(_ path: String) throws {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw RunError.open(path: path, errno: errno) }
-        defer { close(fd) }
+        var reader = try FileDescriptorReader.open(path)
+        defer { reader.close() }
         let source = pipeline.addSource(SourceInfo(path: path))
         var info = stat()
-        let size = fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG ? Int64(info.st_size) : 0
+        let size = fstat(reader.fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG ? Int64(info.st_size) : 0
         progress?.begin(path: path, size: size)
-        while true {
-            let count = try readChunk(fd, name: path)
-            if count == 0 { break }
-            try feed(count, source: source)
-            progress?.advance(by: count)
-            if terminationRequested != 0 { break }
-        }
+        while terminationRequested == 0, try feed(from: &reader, source: source) > 0 {}
         pipeline.endOfSource(source, now: clock.now(), into: &output)
         progress?.end()
         try output.check()
@@ -83,6 +76,7 @@ struct Runner {
     /// Reads standard input until it closes, firing flush timeouts while it is idle.
     mutating func runStandardInput() throws {
         let source = pipeline.addSource(SourceInfo(path: nil))
+        var reader = FileDescriptorReader(fd: STDIN_FILENO, path: "stdin")
         var poller = pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
         while terminationRequested == 0 {
             var ready = poll(&poller, 1, 0)
@@ -100,9 +94,7 @@ struct Runner {
                 try output.check()
                 continue
             }
-            let count = try readChunk(STDIN_FILENO, name: "stdin")
-            if count == 0 { break }
-            try feed(count, source: source)
+            if try feed(from: &reader, source: source) == 0 { break }
         }
         pipeline.endOfSource(source, now: clock.now(), into: &output)
         try output.check()
@@ -123,25 +115,16 @@ struct Runner {
         ).text
     }
 
-    private mutating func feed(_ count: Int, source: SourceID) throws {
+    /// Reads one chunk from `reader` into the pipeline, then fires the timeouts due. Returns the bytes read.
+    private mutating func feed(from reader: inout FileDescriptorReader, source: SourceID) throws -> Int {
         let now = clock.now()
-        buffer.withUnsafeBytes { bytes in
-            pipeline.feed(UnsafeRawBufferPointer(rebasing: bytes[..<count]), from: source, now: now, into: &output)
+        let count = try reader.readChunk { bytes in
+            pipeline.feed(bytes, from: source, now: now, into: &output)
         }
+        progress?.advance(by: count)
         pipeline.advance(to: now, into: &output)
         try output.check()
-    }
-
-    private mutating func readChunk(_ fd: Int32, name: String) throws -> Int {
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count >= 0 { return count }
-            if errno == EINTR {
-                if terminationRequested != 0 { return 0 }
-                continue
-            }
-            throw RunError.read(path: name, errno: errno)
-        }
+        return count
     }
 
     private func waitMilliseconds() -> Int32 {
@@ -179,13 +162,11 @@ struct WriterOutput: RecordOutput {
 }
 
 enum RunError: Error, CustomStringConvertible {
-    case open(path: String, errno: Int32)
     case read(path: String, errno: Int32)
     case write(WriteError)
 
     var description: String {
         switch self {
-        case .open(let path, let code): "cannot open \(path): \(String(cString: strerror(code)))"
         case .read(let path, let code): "cannot read \(path): \(String(cString: strerror(code)))"
         case .write(let error): "\(error)"
         }
@@ -249,20 +230,10 @@ private func installTerminationHandler() {
 
 /// Reads a whole (small) file: rule files, samples, expectations.
 func readFileBytes(_ path: String) throws -> [UInt8] {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw RunError.open(path: path, errno: errno) }
-    defer { close(fd) }
+    var reader = try FileDescriptorReader.open(path, bufferSize: 64 << 10)
+    defer { reader.close() }
     var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 64 << 10)
-    while true {
-        let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if count < 0 {
-            if errno == EINTR { continue }
-            throw RunError.read(path: path, errno: errno)
-        }
-        if count == 0 { break }
-        bytes.append(contentsOf: chunk[..<count])
-    }
+    while try reader.readChunk({ bytes.append(contentsOf: $0) }) > 0 {}
     return bytes
 }
 

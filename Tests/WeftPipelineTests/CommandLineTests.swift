@@ -119,6 +119,24 @@ import WeftPipeline
         #expect(run.stderr.contains("broken.yaml: states.start[0].match"))
     }
 
+    @Test func missingFileIsAPreciseError() throws {
+        let run = try weft(["/nonexistent/app.log"])
+        #expect(run.status != 0)
+        #expect(run.stderr.contains("cannot open /nonexistent/app.log: No such file or directory"))
+    }
+
+    @Test func filesAreReadInOrderAsTheirOwnSources() throws {
+        let first = try temporaryFile("first.log", "java.lang.IllegalStateException: boom\n")
+        let second = try temporaryFile("second.log", "\tat App.main(App.java:5)\n")
+        let run = try weft(["--output-format", "body", first, second])
+        #expect(run.status == 0)
+        // A trace never continues from one file into the next: each file is its own source.
+        #expect(run.stdout == "java.lang.IllegalStateException: boom\n\tat App.main(App.java:5)\n")
+        let records = try weft([first, second]).stdout.split(separator: "\n")
+        #expect(records.count == 2)
+        #expect(records.allSatisfy { $0.contains("\"log.file.path\":\"") })
+    }
+
     @Test func replaySummaryAndDeterminism() throws {
         let capture = Fixtures.samples.appendingPathComponent("python/rendered/tracebacks.docker.log").path
         let first = try weft(["replay", capture])
