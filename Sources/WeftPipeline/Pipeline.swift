@@ -63,7 +63,7 @@ public struct Pipeline {
     public private(set) var sources = SourceTable()
     private var framers: [LineFramer?] = []
     private var decoders: [LineDecoder?] = []
-    private var described: [Bool] = []
+    private var described: [Described] = []
     private var core: Core
 
     public init(parsers: ParserSet, configuration: PipelineConfiguration = .init()) {
@@ -89,7 +89,7 @@ public struct Pipeline {
         let id = sources.add(info)
         framers.append(LineFramer(maxLineBytes: configuration.maxLineBytes))
         decoders.append(LineDecoder(format: format ?? configuration.format, source: id))
-        described.append(false)
+        described.append(Described())
         return id
     }
 
@@ -161,13 +161,19 @@ public struct Pipeline {
                 core.line(physical, flags: flags, decoder: &decoder, described: &isDescribed, now: now, sink: &sink)
             }
             if isDescribed != described[index] {
-                described[index] = true
+                described[index] = isDescribed
                 sources = sink.sources
             }
         }
         framers[index] = framer
         decoders[index] = decoder
     }
+}
+
+/// What the pipeline has copied from a source's decoder into its ``SourceInfo``.
+struct Described: Equatable {
+    var format = false
+    var attributesVersion = 0
 }
 
 /// The stages after framing, and the clock of replay.
@@ -180,17 +186,24 @@ struct Core {
 
     @inline(__always)
     mutating func line<O: RecordOutput>(
-        _ physical: UnsafeRawBufferPointer, flags: LineFlags, decoder: inout LineDecoder, described: inout Bool,
-        now: Int64, sink: inout OutputSink<O>
+        _ physical: UnsafeRawBufferPointer, flags: LineFlags, decoder: inout LineDecoder,
+        described: inout Described, now: Int64, sink: inout OutputSink<O>
     ) {
         stats.physicalLines += 1
         var line = decoder.decode(physical, flags: flags)
-        if !described, decoder.detectedFormat != nil {
+        if !described.format, decoder.detectedFormat != nil {
             // What decoding learned about the source (its runtime) goes on every record of it, the first included.
-            described = true
+            described.format = true
             if let runtime = decoder.runtime {
                 sink.sources[line.source].attributes.append((key: "container.runtime.name", value: runtime.rawValue))
             }
+        }
+        if decoder.attributesVersion != described.attributesVersion {
+            // Docker's `attrs` (labels, env, tag log options) change rarely; records carry them as docker.attrs.*.
+            described.attributesVersion = decoder.attributesVersion
+            var attributes = sink.sources[line.source].attributes.filter { !$0.key.hasPrefix("docker.attrs.") }
+            attributes += decoder.lastAttributes.map { (key: "docker.attrs." + $0.key, value: $0.value) }
+            sink.sources[line.source].attributes = attributes
         }
         var now = now
         if line.time != Timestamp.none {

@@ -40,6 +40,22 @@ import WeftTestSupport
         #expect(output.sources.allSatisfy { $0.attributes.contains { $0 == ("container.runtime.name", "docker") } })
     }
 
+    @Test func dockerAttrsBecomeAttributes() throws {
+        let input =
+            #"{"log":"hello\n","stream":"stdout","attrs":{"tag":"api","env":"prod"},"time":"2026-11-29T05:00:00Z"}"#
+            + "\n"
+            + #"{"log":"again\n","stream":"stdout","attrs":{"tag":"api","env":"prod"},"time":"2026-11-29T05:00:01Z"}"#
+            + "\n"
+        let (records, output, _) = try Fixtures.run(Array(input.utf8))
+        #expect(records.map(\.body) == ["hello", "again"])
+        for source in output.sources {
+            let attributes = Dictionary(uniqueKeysWithValues: source.attributes.map { ($0.key, $0.value) })
+            #expect(attributes["docker.attrs.tag"] == "api")
+            #expect(attributes["docker.attrs.env"] == "prod")
+            #expect(attributes["container.runtime.name"] == "docker")
+        }
+    }
+
     @Test func dockerPartialChunksRejoinBeforeMultiline() throws {
         let long = String(repeating: "x", count: 40_000)
         let input =
