@@ -70,7 +70,7 @@ public struct MultilineEngine {
         self.configuration = configuration
         matcher = Matcher(matchLimit: configuration.regexMatchLimit)
         startRules = Unmanaged.passUnretained(parsers.startRules)
-        stateRules = parsers.flatStates.map { Unmanaged.passUnretained($0.rules) }
+        stateRules = parsers.states.map { Unmanaged.passUnretained($0.rules) }
     }
 
     /// Records held right now, across all streams.
@@ -93,14 +93,16 @@ public struct MultilineEngine {
     /// Takes one whole line (partials already rejoined) and emits the records it completes.
     public mutating func push<S: RecordSink>(_ line: LogLine, now: Int64, into sink: inout S) {
         statistics.linesIn += 1
-        let index = slot(for: StreamKey(source: line.source, stream: line.stream), now: now, into: &sink)
+        let index = slot(for: StreamKey(source: line.source, stream: line.stream), into: &sink)
         if now &+ configuration.flushTimeout < nextDeadline { nextDeadline = now &+ configuration.flushTimeout }
 
         if line.flags.contains(.malformed) {
             // A malformed line leaves alone, at once, after whatever its stream was holding.
             statistics.malformedLines += 1
             end(index, reason: .nextRecord, why: "a malformed line follows", into: &sink)
-            open(index, parser: -1, state: -1, line: line, now: now, into: &sink)
+            open(
+                index, parser: -1, state: -1, text: line.text, time: line.time, flags: line.flags, now: now,
+                into: &sink)
             slots[index].malformed = true
             end(index, reason: .malformed, why: "malformed lines are records of their own", into: &sink)
             return
@@ -144,44 +146,39 @@ public struct MultilineEngine {
         if slot.lines > 0 && slot.state >= 0 {
             let flat = parsers.flatIndex(parser: slot.parser, state: slot.state)
             let match = stateRules[flat]._withUnsafeGuaranteedRef { $0.firstMatch(in: subject, using: matcher) }
-            if let rule = match, parsers.flatStates[flat].weak[rule], startsTrace(subject) {
-                // A weak rule (a catch-all continuation) never takes the first line of another trace.
-                let set = parsers
-                end(
-                    index, reason: .nextRecord,
-                    why: "line starts a trace; the weak rule of \(set.parsers[Int(slot.parser)].file.name)."
-                        + "\(set.flatStates[flat].name) does not take it",
-                    into: &sink)
-                start(index, text: text, subject: subject, time: time, flags: flags, now: now, into: &sink)
-                return
-            }
             if let rule = match {
-                let next = parsers.flatStates[flat].next[rule]
-                let tentative = parsers.flatStates[flat].tentative[rule]
-                if let explain {
-                    let parser = parsers.parsers[Int(slot.parser)]
-                    let state = parser.states[Int(slot.state)]
-                    explain(
-                        .continued(
-                            slot.key, line: String(decoding: text, as: UTF8.self), parser: parser.file.name,
-                            state: state.name, rule: rule,
-                            pattern: state.rules.patterns[rule].source, next: parser.states[Int(next)].name,
-                            tentative: tentative))
-                }
-                if tentative && slots[index].lines - slots[index].committedLines >= configuration.maxTentativeLines {
-                    // Too long a trial: the record ends before the lines on trial, and they (and this line) are
-                    // read again on their own. Bounds the re-reading to maxTentativeLines per line.
-                    let limit = configuration.maxTentativeLines
-                    end(index, reason: .nextRecord, why: "more than \(limit) lines on trial", into: &sink)
+                let tentative = parsers.states[flat].tentative[rule]
+                // A weak rule (a catch-all continuation) never takes the first line of another trace; a trial
+                // that grew too long fails. Either way the record ends and the line is read afresh.
+                let refused: String? =
+                    parsers.states[flat].weak[rule] && startsTrace(subject)
+                    ? "line starts a trace; a weak rule does not take it"
+                    : tentative && slot.lines - slot.committedLines >= configuration.maxTentativeLines
+                        ? "more than \(configuration.maxTentativeLines) lines on trial" : nil
+                if let refused {
+                    let set = parsers
+                    end(
+                        index, reason: .nextRecord,
+                        why: "\(refused) (state \(set.stateName(parser: slot.parser, state: slot.state)))",
+                        into: &sink)
                     start(index, text: text, subject: subject, time: time, flags: flags, now: now, into: &sink)
                     return
                 }
-                if tentative {
-                    if !slots[index].hasTentative {
-                        slots[index].committedBytes = bodies[index].count
-                        slots[index].committedLines = slots[index].lines
-                        slots[index].tentativeTime = time
-                    }
+                let next = parsers.states[flat].next[rule]
+                if let explain {
+                    let state = parsers.states[flat]
+                    explain(
+                        .continued(
+                            slot.key, line: String(decoding: text, as: UTF8.self),
+                            parser: parsers.parsers[Int(slot.parser)].file.name, state: state.name, rule: rule,
+                            pattern: state.rules.patterns[rule].source,
+                            next: parsers.states[parsers.flatIndex(parser: slot.parser, state: next)].name,
+                            tentative: tentative))
+                }
+                if tentative && !slot.hasTentative {
+                    slots[index].committedBytes = bodies[index].count
+                    slots[index].committedLines = slot.lines
+                    slots[index].tentativeTime = time
                 }
                 append(index, text: text, flags: flags, now: now, into: &sink)
                 if !tentative { commit(index) }
@@ -191,8 +188,7 @@ public struct MultilineEngine {
             let set = parsers
             end(
                 index, reason: .nextRecord,
-                why:
-                    "line matched no rule of state \(set.parsers[Int(slot.parser)].file.name).\(set.flatStates[flat].name)",
+                why: "line matched no rule of state \(set.stateName(parser: slot.parser, state: slot.state))",
                 into: &sink)
         }
         start(index, text: text, subject: subject, time: time, flags: flags, now: now, into: &sink)
@@ -219,7 +215,8 @@ public struct MultilineEngine {
         }
         let (parserIndex, rule) = parsers.startIndex[match]
         let parser = parsers.parsers[Int(parserIndex)]
-        let startState = parser.states[Int(parsers.startState[Int(parserIndex)])]
+        let startState = parsers.states[
+            parsers.flatIndex(parser: parserIndex, state: parsers.startState[Int(parserIndex)])]
         let next = startState.next[Int(rule)]
         var header = false
         if slots[index].lines > 0, slots[index].parser < 0, startState.takesHeader[Int(rule)], !parser.header.isEmpty {
@@ -230,9 +227,8 @@ public struct MultilineEngine {
         explain?(
             .started(
                 slots[index].key, line: String(decoding: text, as: UTF8.self), parser: parser.file.name,
-                rule: Int(rule),
-                pattern: startState.rules.patterns[Int(rule)].source, next: parser.states[Int(next)].name,
-                header: header))
+                rule: Int(rule), pattern: startState.rules.patterns[Int(rule)].source,
+                next: parsers.states[parsers.flatIndex(parser: parserIndex, state: next)].name, header: header))
         if header {
             slots[index].parser = parserIndex
             append(index, text: text, flags: flags, now: now, into: &sink)
@@ -247,14 +243,6 @@ public struct MultilineEngine {
     }
 
     // MARK: - Record buffers
-
-    private mutating func open<S: RecordSink>(
-        _ index: Int, parser: Int32, state: Int32, line: LogLine, now: Int64, into sink: inout S
-    ) {
-        open(
-            index, parser: parser, state: state, text: line.text, time: line.time, flags: line.flags, now: now,
-            into: &sink)
-    }
 
     private mutating func open<S: RecordSink>(
         _ index: Int, parser: Int32, state: Int32, text: UnsafeRawBufferPointer, time: Int64, flags: LineFlags,
@@ -318,11 +306,8 @@ public struct MultilineEngine {
 
     private mutating func relievePressure<S: RecordSink>(sparing current: Int, into sink: inout S) {
         while pendingBytes > configuration.maxPendingBytes {
-            var oldest = -1
-            for index in slots.indices where index != current && slots[index].lines > 0 {
-                if oldest < 0 || slots[index].lastSeen < slots[oldest].lastSeen { oldest = index }
-            }
-            guard oldest >= 0 else { return }  // the current record alone is bounded by maxBytes
+            // The current record alone is bounded by maxBytes.
+            guard let oldest = quietestPendingSlot(sparing: current) else { return }
             emit(oldest, reason: .bufferFull, why: "pending records reached the total byte bound", into: &sink)
             slots[oldest].state = -1
             slots[oldest].parser = -1
@@ -396,7 +381,7 @@ public struct MultilineEngine {
 
     // MARK: - Streams
 
-    private mutating func slot<S: RecordSink>(for key: StreamKey, now: Int64, into sink: inout S) -> Int {
+    private mutating func slot<S: RecordSink>(for key: StreamKey, into sink: inout S) -> Int {
         if key == lastKey { return lastSlot }
         if let index = slotIndex[key] {
             lastKey = key
@@ -415,9 +400,7 @@ public struct MultilineEngine {
     /// Makes room for a new stream: forgets idle streams, and if every stream holds a record, flushes the one quiet
     /// for longest.
     private mutating func evict<S: RecordSink>(into sink: inout S) {
-        if !slots.contains(where: { $0.lines == 0 }) {
-            var oldest = 0
-            for index in slots.indices where slots[index].lastSeen < slots[oldest].lastSeen { oldest = index }
+        if !slots.contains(where: { $0.lines == 0 }), let oldest = quietestPendingSlot(sparing: nil) {
             while slots[oldest].lines > 0 {
                 end(oldest, reason: .bufferFull, why: "too many open streams", into: &sink)
             }
@@ -434,6 +417,15 @@ public struct MultilineEngine {
         for (index, slot) in slots.enumerated() { slotIndex[slot.key] = index }
         lastKey = StreamKey(source: .max, stream: .unknown)
         lastSlot = -1
+    }
+
+    /// The slot holding a record whose stream has been quiet for longest, other than `spared`.
+    private func quietestPendingSlot(sparing spared: Int?) -> Int? {
+        var oldest: Int?
+        for index in slots.indices where index != spared && slots[index].lines > 0 {
+            if oldest == nil || slots[index].lastSeen < slots[oldest!].lastSeen { oldest = index }
+        }
+        return oldest
     }
 
     private func startsTrace(_ subject: UnsafeRawBufferPointer) -> Bool {

@@ -18,27 +18,32 @@ public final class ParserSet: @unchecked Sendable {
 
     struct Parser {
         let file: RuleFile
-        let states: [State]
         let header: AlternationSet
     }
 
     let parsers: [Parser]
-    /// Every parser's states in one array (parser after parser), so the hot path indexes one array.
-    let flatStates: [State]
-    /// Where each parser's states begin in ``flatStates``.
+    /// Every parser's states in one array, parser after parser: a record's state is `stateBase[parser] + state`.
+    let states: [State]
+    /// Where each parser's states begin in ``states``.
     let stateBase: [Int32]
     /// Every parser's start rules, in parser order then rule order.
     let startRules: AlternationSet
     /// For each start rule: which parser, which rule of its start state.
     let startIndex: [(parser: Int32, rule: Int32)]
-    /// Index of the `start` state in each parser.
+    /// The `start` state of each parser (a state number within the parser, as records keep it).
     let startState: [Int32]
     /// Every parser's header patterns: a held line matching one may gather indented lines (a logger's multi-line
     /// message) while it waits for the trace it may introduce.
     let anyHeader: AlternationSet
 
+    /// The index in ``states`` of `state` of `parser`.
     @inline(__always)
     func flatIndex(parser: Int32, state: Int32) -> Int { Int(stateBase[Int(parser)] &+ state) }
+
+    /// `parser.state`, for explanations.
+    func stateName(parser: Int32, state: Int32) -> String {
+        "\(parsers[Int(parser)].file.name).\(states[flatIndex(parser: parser, state: state)].name)"
+    }
 
     /// The parsers' names, in priority order.
     public var names: [String] { parsers.map(\.file.name) }
@@ -49,6 +54,8 @@ public final class ParserSet: @unchecked Sendable {
     /// - Throws: ``RuleFileError`` naming the file and rule whose regex does not compile, or a duplicate name.
     public init(_ files: [RuleFile]) throws(RuleFileError) {
         var parsers: [Parser] = []
+        var allStates: [State] = []
+        var stateBase: [Int32] = []
         var startPatterns: [Pattern] = []
         var startIndex: [(Int32, Int32)] = []
         var startState: [Int32] = []
@@ -91,17 +98,13 @@ public final class ParserSet: @unchecked Sendable {
                 startPatterns.append(pattern)
                 startIndex.append((Int32(parserIndex), Int32(index)))
             }
-            parsers.append(Parser(file: file, states: states, header: AlternationSet(header)))
+            parsers.append(Parser(file: file, header: AlternationSet(header)))
+            stateBase.append(Int32(allStates.count))
+            allStates += states
         }
         self.parsers = parsers
-        var flat: [State] = []
-        var base: [Int32] = []
-        for parser in parsers {
-            base.append(Int32(flat.count))
-            flat += parser.states
-        }
-        self.flatStates = flat
-        self.stateBase = base
+        self.states = allStates
+        self.stateBase = stateBase
         self.startRules = AlternationSet(startPatterns, strategy: .rejectFirst)
         self.startIndex = startIndex
         self.startState = startState

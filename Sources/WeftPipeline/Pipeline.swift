@@ -147,7 +147,7 @@ public struct Pipeline {
     }
 
     private mutating func withSource<O: RecordOutput>(
-        _ source: SourceID, output: inout O, now: Int64 = 0,
+        _ source: SourceID, output: inout O, now: Int64,
         _ body: (inout LineFramer, (UnsafeRawBufferPointer, LineFlags) -> Void) -> Void
     ) {
         let index = Int(source)

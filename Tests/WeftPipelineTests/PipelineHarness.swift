@@ -48,12 +48,26 @@ enum Fixtures {
     }
 
     /// The expected records of a sample: (parser, body) per line of its `.expected.jsonl`.
-    static func expected(_ url: URL) throws -> [Expected] {
+    static func expected(_ url: URL) throws -> [ExpectedRecord] {
         let text = try String(contentsOf: url, encoding: .utf8)
-        return try text.split(separator: "\n").map { line in
-            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
-            return Expected(parser: object["parser"] as? String, body: object["body"] as! String)
+        return try text.split(separator: "\n").map {
+            try JSONDecoder().decode(ExpectedRecord.self, from: Data($0.utf8))
         }
+    }
+
+    /// One Docker json-file line carrying `log` (escaped as moby does for these tests' characters).
+    static func docker(_ log: String, stream: String = "stderr", time: String = "2026-11-29T05:00:00.5Z") -> String {
+        var escaped = ""
+        for scalar in log.unicodeScalars {
+            switch scalar {
+            case "\"": escaped += "\\\""
+            case "\\": escaped += "\\\\"
+            case "\n": escaped += "\\n"
+            case "\t": escaped += "\\t"
+            default: escaped.unicodeScalars.append(scalar)
+            }
+        }
+        return "{\"log\":\"\(escaped)\",\"stream\":\"\(stream)\",\"time\":\"\(time)\"}\n"
     }
 
     /// Every sample capture that has an expectation, as paths relative to Samples/.
@@ -90,10 +104,4 @@ extension Fixtures {
         }
         return names
     }
-}
-
-struct Expected: Equatable, CustomStringConvertible {
-    var parser: String?
-    var body: String
-    var description: String { "[\(parser ?? "-")] \(body.debugDescription)" }
 }

@@ -6,17 +6,7 @@ import WeftTestSupport
 
 @Suite struct PipelineTests {
     func docker(_ log: String, stream: String = "stderr", time: String = "2026-11-29T05:00:00.5Z") -> String {
-        var escaped = ""
-        for scalar in log.unicodeScalars {
-            switch scalar {
-            case "\"": escaped += "\\\""
-            case "\\": escaped += "\\\\"
-            case "\n": escaped += "\\n"
-            case "\t": escaped += "\\t"
-            default: escaped.unicodeScalars.append(scalar)
-            }
-        }
-        return "{\"log\":\"\(escaped)\",\"stream\":\"\(stream)\",\"time\":\"\(time)\"}\n"
+        Fixtures.docker(log, stream: stream, time: time)
     }
 
     @Test func dockerTraceInterleavedWithStdout() throws {

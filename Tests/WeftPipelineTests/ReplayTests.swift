@@ -20,8 +20,7 @@ struct EncodingOutput: RecordOutput {
 @Suite struct ReplayTests {
     /// A Docker line written at `at` (nanoseconds since the epoch).
     func docker(_ text: String, stream: String = "stderr", at: Int64) -> String {
-        let escaped = text.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"").replacing("\t", with: "\\t")
-        return "{\"log\":\"\(escaped)\\n\",\"stream\":\"\(stream)\",\"time\":\"\(Timestamp.rfc3339(at))\"}\n"
+        Fixtures.docker(text + "\n", stream: stream, time: Timestamp.rfc3339(at))
     }
 
     /// What a live agent sees: each line arrives when it was written, the clock runs between them.

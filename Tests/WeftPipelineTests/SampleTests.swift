@@ -21,7 +21,9 @@ import WeftTestSupport
         let expectedURL = log.deletingPathExtension().appendingPathExtension("expected.jsonl")
         let expected = try Fixtures.expected(expectedURL)
         let bytes = Array(try Data(contentsOf: log))
-        let actual = try Fixtures.run(bytes, format: .plain).records.map { Expected(parser: $0.parser, body: $0.body) }
+        let actual = try Fixtures.run(bytes, format: .plain).records.map {
+            ExpectedRecord(parser: $0.parser, body: $0.body)
+        }
         #expect(actual == expected, "\(name)")
         if actual != expected {
             for (index, pair) in zip(actual, expected).enumerated() where pair.0 != pair.1 {
@@ -62,10 +64,11 @@ import WeftTestSupport
 
         // Each stream's records, in order, must together be exactly the expected records, with only ordinary
         // one-line records on stdout.
-        let stderr = records.filter { $0.stream == .stderr }.map { Expected(parser: $0.parser, body: $0.body) }
-        var stdout = records.filter { $0.stream == .stdout }.map { Expected(parser: $0.parser, body: $0.body) }[...]
+        let stderr = records.filter { $0.stream == .stderr }.map { ExpectedRecord(parser: $0.parser, body: $0.body) }
+        var stdout = records.filter { $0.stream == .stdout }.map { ExpectedRecord(parser: $0.parser, body: $0.body) }[
+            ...]
         #expect(stdout.allSatisfy { $0.parser == nil && !$0.body.contains("\n") })
-        var wantStderr: [Expected] = []
+        var wantStderr: [ExpectedRecord] = []
         for want in expected {
             if want.parser == nil, stdout.first == want {
                 stdout.removeFirst()
@@ -77,7 +80,7 @@ import WeftTestSupport
         // Known limit, documented in Parsers/README.md: Ruby prints a cause exactly like a new uncaught error, so
         // two Ruby errors that end up back to back on one stream (the log line between them went to the other
         // stream) are one record.
-        var merged: [Expected] = []
+        var merged: [ExpectedRecord] = []
         for want in wantStderr {
             if let last = merged.last, last.parser == "ruby", want.parser == "ruby", !want.body.hasPrefix("E, ["),
                 !want.body.hasPrefix("F, ["), !want.body.hasPrefix("#<Thread")
