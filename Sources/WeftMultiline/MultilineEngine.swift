@@ -73,8 +73,6 @@ public struct MultilineEngine {
         stateRules = parsers.states.map { Unmanaged.passUnretained($0.rules) }
     }
 
-    /// Records held right now, across all streams.
-    public var pendingRecords: Int { slots.reduce(0) { $0 + ($1.lines > 0 ? 1 : 0) } }
     /// Bytes held in pending records right now.
     public var pendingByteCount: Int { pendingBytes }
     /// Regex matches that hit the match limit (a pathological rule); each counted line was treated as not matching.
