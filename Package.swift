@@ -56,7 +56,9 @@ let package = Package(
             swiftSettings: swiftSettings,
             plugins: ["EmbedParsers"]
         ),
-        .target(name: "WeftOutput", dependencies: ["WeftCore"], swiftSettings: swiftSettings),
+        // SSE2 byte scans for the hot path, header-only so that Swift inlines them.
+        .target(name: "CWeftSIMD"),
+        .target(name: "WeftOutput", dependencies: ["WeftCore", "CWeftSIMD"], swiftSettings: swiftSettings),
         .target(
             name: "WeftPipeline",
             dependencies: ["WeftCore", "WeftFraming", "WeftDecoding", "WeftJoin", "WeftMultiline", "WeftOutput"],

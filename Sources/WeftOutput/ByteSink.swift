@@ -8,6 +8,8 @@ protocol ByteSink {
     mutating func write(_ byte: UInt8)
     /// Appends two bytes (an escape such as `\n`).
     mutating func write(_ first: UInt8, _ second: UInt8)
+    /// Appends `bytes` escaped for the inside of a JSON string (``JSONString``); true if invalid UTF-8 was replaced.
+    mutating func writeEscaped(_ bytes: UnsafeRawBufferPointer) -> Bool
 }
 
 extension ByteSink {
@@ -54,5 +56,13 @@ extension Array: ByteSink where Element == UInt8 {
     mutating func write(_ first: UInt8, _ second: UInt8) {
         append(first)
         append(second)
+    }
+
+    /// Escapes through a ``RawBuffer`` (the encoder's hot path never writes to an array).
+    mutating func writeEscaped(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var buffer = RawBuffer(capacity: bytes.count + 64)
+        let replaced = JSONString.escape(bytes, into: &buffer)
+        write(buffer.base, count: buffer.count)
+        return replaced
     }
 }

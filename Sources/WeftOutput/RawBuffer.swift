@@ -61,6 +61,18 @@ struct RawBuffer: ByteSink {
         count &+= 2
     }
 
+    @inline(__always)
+    mutating func writeEscaped(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        JSONString.escape(bytes, into: &self)
+    }
+
+    /// Counts `extra` bytes written directly at `base + count` (after ``reserve(_:)``) as part of the contents.
+    @inline(__always)
+    mutating func advance(by extra: Int) {
+        assert(extra >= 0 && extra <= capacity - count)
+        count &+= extra
+    }
+
     /// Forgets the contents; keeps the memory unless it is larger than `maxRetainedCapacity`.
     mutating func removeAll(maxRetainedCapacity: Int = .max) {
         count = 0

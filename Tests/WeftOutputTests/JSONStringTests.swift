@@ -1,6 +1,13 @@
 import Testing
-import WeftOutput
 import WeftTestSupport
+
+@testable import WeftOutput
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 @Suite struct JSONStringTests {
     @Test func shortEscapes() {
@@ -120,6 +127,58 @@ extension JSONStringTests {
             }
             let (out, replaced) = escaped(bytes)
             #expect(out == referenceEscape(bytes), "\(bytes)")
+            #expect(replaced == (String(validating: bytes, as: UTF8.self) == nil))
+        }
+    }
+}
+
+extension JSONStringTests {
+    @Test func charactersAcrossPieceBoundariesStayWhole() {
+        // Bodies are escaped in pieces of `JSONString.pieceSize` bytes; a character (or an invalid sequence) that
+        // starts near the end of a piece must come out exactly as if there were no pieces.
+        let piece = JSONString.pieceSize
+        let specials: [[UInt8]] = [
+            [0xC3, 0xA9], [0xE2, 0x82, 0xAC], [0xF0, 0x9F, 0x98, 0x80], [0xF0, 0x9F, 0x98], [0xE2, 0x82], [0xFF],
+            [0x22], [0x0A],
+        ]
+        for boundary in [piece, 2 * piece] {
+            for offset in (boundary - 5)...(boundary + 1) {
+                for special in specials {
+                    var bytes = [UInt8](repeating: 0x61, count: 2 * piece + 100)
+                    bytes.replaceSubrange(offset..<(offset + special.count), with: special)
+                    // A run of multibyte characters that crosses the boundary too.
+                    bytes.replaceSubrange(
+                        (boundary - 40)..<(boundary - 28), with: Array("éééééé".utf8))
+                    let (out, replaced) = escaped(bytes)
+                    #expect(out == referenceEscape(bytes), "special \(special) at \(offset)")
+                    #expect(replaced == (String(validating: bytes, as: UTF8.self) == nil))
+                }
+            }
+        }
+    }
+
+    @Test func bytesThatEndAtAPageBoundaryAreNeverReadPast() throws {
+        // The vector scan reads whole 16-byte blocks where that cannot leave the page. Put the body's last byte at
+        // the end of a readable page followed by an inaccessible one: a read past the end would crash the test.
+        let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let region = try #require(
+            mmap(nil, 2 * pageSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0))
+        #expect(region != MAP_FAILED)
+        defer { munmap(region, 2 * pageSize) }
+        #expect(mprotect(region + pageSize, pageSize, PROT_NONE) == 0)
+        var random = SeededGenerator(seed: 7)
+        for count in 0...48 {
+            let bytes = (0..<count).map { index -> UInt8 in
+                index % 7 == 3
+                    ? [0x22, 0x0A, 0xC3, 0xFF][Int(random.next() % 4)] : UInt8.random(in: 0x20...0x7E, using: &random)
+            }
+            let start = region + pageSize - count
+            bytes.withUnsafeBytes {
+                start.copyMemory(from: $0.baseAddress ?? UnsafeRawPointer(region), byteCount: count)
+            }
+            var out: [UInt8] = []
+            let replaced = JSONString.appendEscaped(UnsafeRawBufferPointer(start: start, count: count), to: &out)
+            #expect(String(decoding: out, as: UTF8.self) == referenceEscape(bytes), "\(bytes)")
             #expect(replaced == (String(validating: bytes, as: UTF8.self) == nil))
         }
     }
