@@ -22,8 +22,12 @@ public struct MultilineConfiguration: Sendable, Equatable {
     public var maxTentativeLines = 64
     /// PCRE2's match limit for one rule on one line: the work a pathological pattern (`(a+)+$`) may do before the
     /// rule is treated as not matching and the line counted. At the default a hopeless line costs well under a
-    /// millisecond; lower it when your own rules are slow, raise it for very long lines with complex rules.
+    /// millisecond; raise it for very long lines with complex rules.
     public var regexMatchLimit: UInt32 = 200_000
+    /// The match limit of a rule once it has hit `regexMatchLimit` (catastrophic backtracking): from then on each
+    /// hopeless line costs it a few microseconds instead of most of a millisecond, and the lines around it keep
+    /// their speed. Rules that never hit the limit are not affected.
+    public var regexProbationLimit: UInt32 = 2_000
 
     public init() {}
 

@@ -68,7 +68,8 @@ public struct MultilineEngine {
     public init(parsers: ParserSet, configuration: MultilineConfiguration = .init()) {
         self.parsers = parsers
         self.configuration = configuration
-        matcher = Matcher(matchLimit: configuration.regexMatchLimit)
+        matcher = Matcher(
+            matchLimit: configuration.regexMatchLimit, probationLimit: configuration.regexProbationLimit)
         startRules = Unmanaged.passUnretained(parsers.startRules)
         stateRules = parsers.states.map { Unmanaged.passUnretained($0.rules) }
     }

@@ -16,28 +16,41 @@ public enum MatchOutcome: Equatable, Sendable {
 ///
 /// - Important: The limits bound the work a single match may do, so a user's pattern with catastrophic
 ///   backtracking (`(a+)+$` on a long line of `a`) costs a bounded time per line instead of hanging the process.
+///   A pattern that hits the match limit once is put on probation (``Pattern/isOnProbation``): from then on it gets
+///   the much smaller probation limit. Patterns that never hit the limit (every built-in rule on real input) keep the
+///   full limit, so long lines still match as they should; a pathological pattern stops costing more than a few
+///   microseconds per hopeless line, and the lines around it keep their speed.
 public final class Matcher {
     private let matchData: OpaquePointer
     private let context: OpaquePointer
+    private let probationContext: OpaquePointer
     private let jitStack: OpaquePointer?
     /// Number of matches that hit the match or depth limit since this matcher was created.
     public private(set) var limitHits = 0
 
     /// - Parameters:
     ///   - matchLimit: PCRE2's match limit (backtracking steps) for one match attempt.
+    ///   - probationLimit: the match limit for patterns on probation (capped at `matchLimit`).
     ///   - depthLimit: PCRE2's depth limit for the interpreter (the JIT is bounded by its stack size).
-    public init(matchLimit: UInt32 = 200_000, depthLimit: UInt32 = 10_000) {
+    public init(matchLimit: UInt32 = 200_000, probationLimit: UInt32 = 2_000, depthLimit: UInt32 = 10_000) {
         matchData = pcre2_match_data_create_8(1, nil)
-        context = pcre2_match_context_create_8(nil)
-        pcre2_set_match_limit_8(context, matchLimit)
-        pcre2_set_depth_limit_8(context, depthLimit)
-        jitStack = pcre2_jit_stack_create_8(32 * 1024, 512 * 1024, nil)
-        pcre2_jit_stack_assign_8(context, nil, UnsafeMutableRawPointer(jitStack))
+        let stack = pcre2_jit_stack_create_8(32 * 1024, 512 * 1024, nil)
+        jitStack = stack
+        func makeContext(limit: UInt32) -> OpaquePointer {
+            let context = pcre2_match_context_create_8(nil)!
+            pcre2_set_match_limit_8(context, limit)
+            pcre2_set_depth_limit_8(context, depthLimit)
+            pcre2_jit_stack_assign_8(context, nil, UnsafeMutableRawPointer(stack))
+            return context
+        }
+        context = makeContext(limit: matchLimit)
+        probationContext = makeContext(limit: min(probationLimit, matchLimit))
     }
 
     deinit {
         pcre2_match_data_free_8(matchData)
         pcre2_match_context_free_8(context)
+        pcre2_match_context_free_8(probationContext)
         if let jitStack { pcre2_jit_stack_free_8(jitStack) }
     }
 
@@ -54,6 +67,8 @@ public final class Matcher {
         let subject = raw.assumingMemoryBound(to: UInt8.self)
         let bytesCount = count
         let rc: Int32
+        let onProbation = pattern.isOnProbation
+        let context = onProbation ? probationContext : context
         if pattern.isJITCompiled {
             rc = pcre2_jit_match_8(pattern.code, subject, bytesCount, 0, 0, matchData, context)
         } else {
@@ -64,6 +79,7 @@ public final class Matcher {
         // Match, depth and JIT-stack limits, and any other failure (the subject is never invalid: the pattern
         // was compiled for invalid UTF), give up on this line only.
         limitHits += 1
+        if !onProbation { pattern.putOnProbation() }
         return .limitExceeded
     }
 

@@ -1,4 +1,5 @@
 import CPCRE2
+import Synchronization
 
 /// A PCRE2 regular expression, compiled once (with JIT where the platform has it) and matched on raw bytes.
 ///
@@ -21,6 +22,8 @@ public final class Pattern: @unchecked Sendable {
     public let source: String
     /// Whether the JIT compiled this pattern; when it did not, matching uses the interpreter.
     public let isJITCompiled: Bool
+    /// Set the first time a match of this pattern hits a ``Matcher``'s match limit (see ``Matcher``).
+    private let probation = Atomic<Bool>(false)
 
     /// Compiles `source`.
     ///
@@ -47,6 +50,12 @@ public final class Pattern: @unchecked Sendable {
     }
 
     deinit { pcre2_code_free_8(code) }
+
+    /// Whether a match of this pattern has hit the match limit (catastrophic backtracking): from then on matchers give
+    /// it their smaller probation limit.
+    public var isOnProbation: Bool { probation.load(ordering: .relaxed) }
+
+    func putOnProbation() { probation.store(true, ordering: .relaxed) }
 
     /// The highest back reference number used in the pattern (0 when it uses none).
     public var highestBackReference: Int {

@@ -39,6 +39,9 @@ struct PipelineOptions: ParsableArguments {
     @Option(help: "Backtracking work one rule may spend on one line before it counts as not matching.")
     var regexMatchLimit: UInt32 = MultilineConfiguration().regexMatchLimit
 
+    @Option(help: "Match limit of a rule once it has hit --regex-match-limit (catastrophic backtracking).")
+    var regexProbationLimit: UInt32 = MultilineConfiguration().regexProbationLimit
+
     @Option(help: "Output: json (OpenTelemetry-shaped JSON lines) or body (each record's text, for the shell).")
     var outputFormat: OutputFormat = .json
 
@@ -71,6 +74,7 @@ struct PipelineOptions: ParsableArguments {
         configuration.multiline.maxBytes = maxBytes.value
         configuration.multiline.maxPendingBytes = maxPendingBytes.value
         configuration.multiline.regexMatchLimit = regexMatchLimit
+        configuration.multiline.regexProbationLimit = regexProbationLimit
         return configuration
     }
 
@@ -80,6 +84,9 @@ struct PipelineOptions: ParsableArguments {
         guard maxLineBytes.value >= 64 else { throw ValidationError("--max-line-bytes must be at least 64 bytes") }
         guard flushTimeout.nanoseconds > 0 else { throw ValidationError("--flush-timeout must be positive") }
         guard regexMatchLimit >= 1000 else { throw ValidationError("--regex-match-limit must be at least 1000") }
+        guard regexProbationLimit >= 100, regexProbationLimit <= regexMatchLimit else {
+            throw ValidationError("--regex-probation-limit must be at least 100 and at most --regex-match-limit")
+        }
     }
 }
 

@@ -65,4 +65,51 @@ import Testing
         bytes = Array("b".utf8)
         #expect(bytes.withUnsafeMutableBytes { set.firstMatch(in: UnsafeRawBufferPointer($0), using: matcher) } == 1)
     }
+
+    @Test(arguments: [AlternationSet.Strategy.marks, .rejectFirst])
+    func alternationSetWithUnanchoredPatternsKeepsOrder(strategy: AlternationSet.Strategy) throws {
+        // The unanchored pattern is matched apart from the anchored ones; the answer is still the first in order.
+        let set = AlternationSet(
+            [try Pattern("^ab"), try Pattern("x+y"), try Pattern("^a"), try Pattern("^zz")], strategy: strategy)
+        func first(_ s: String) -> Int? {
+            var bytes = Array(s.utf8)
+            return bytes.withUnsafeMutableBytes { set.firstMatch(in: UnsafeRawBufferPointer($0), using: matcher) }
+        }
+        #expect(first("abxy") == 0)
+        #expect(first("axy") == 1)  // x+y comes before ^a
+        #expect(first("a") == 2)
+        #expect(first("zz xxy") == 1)
+        #expect(first("zz") == 3)
+        #expect(first("q") == nil)
+        #expect(first("qqqxxxy") == 1)
+        #expect(first("") == nil)
+    }
+
+    @Test func aPatternThatHitsTheLimitGetsTheProbationLimit() throws {
+        let pattern = try Pattern(#"(a+)+$"#)
+        let healthy = try Pattern(#"^(?:a|b)+c"#)
+        let local = Matcher(matchLimit: 1_000_000, probationLimit: 1_000)
+        func outcome(_ pattern: Pattern, _ line: [UInt8]) -> MatchOutcome {
+            line.withUnsafeBytes { local.match(pattern, in: $0) }
+        }
+        let a = UInt8(ascii: "a")
+        // 14 `a` before the `!`: tens of thousands of steps, within the full limit: an honest "no match".
+        let medium = [UInt8](repeating: a, count: 14) + [UInt8(ascii: "!")]
+        #expect(outcome(pattern, medium) == .noMatch)
+        #expect(!pattern.isOnProbation)
+        // A hopeless line hits the full limit: counted, and the pattern goes on probation.
+        let hopeless = [UInt8](repeating: a, count: 5000) + [UInt8(ascii: "!")]
+        #expect(outcome(pattern, hopeless) == .limitExceeded)
+        #expect(pattern.isOnProbation)
+        #expect(local.limitHits == 1)
+        // Now the medium line is more than its probation limit allows; cheap lines still match.
+        #expect(outcome(pattern, medium) == .limitExceeded)
+        #expect(local.limitHits == 2)
+        #expect(outcome(pattern, Array("xyz aaa".utf8)) == .match(mark: -1))
+        // Other patterns keep the full limit: this one needs more steps than the probation limit.
+        let long = [UInt8](repeating: a, count: 3000) + [UInt8(ascii: "c")]
+        #expect(outcome(healthy, long) == .match(mark: -1))
+        #expect(!healthy.isOnProbation)
+        #expect(local.limitHits == 2)
+    }
 }
