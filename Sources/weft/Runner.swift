@@ -77,6 +77,7 @@ struct Runner {
     mutating func runStandardInput() throws {
         let source = pipeline.addSource(SourceInfo(path: nil))
         var reader = FileDescriptorReader(fd: STDIN_FILENO, path: "stdin")
+        reader.growPipeBuffer()
         var poller = pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
         while terminationRequested == 0 {
             var ready = poll(&poller, 1, 0)

@@ -49,6 +49,26 @@ import WeftFraming
         #expect(framer.consumedOffset == Int64(input.count - 10))
     }
 
+    #if os(Linux)
+        @Test func aPipeGetsALargerBufferAndAFileIsLeftAlone() throws {
+            var ends: [Int32] = [0, 0]
+            try #require(pipe(&ends) == 0)
+            defer {
+                close(ends[0])
+                close(ends[1])
+            }
+            let reader = FileDescriptorReader(fd: ends[0], path: "pipe")
+            #expect(reader.growPipeBuffer() == FileDescriptorReader.pipeBufferSize)
+            #expect(fcntl(ends[1], 1032) == Int32(FileDescriptorReader.pipeBufferSize))  // one buffer, both ends
+
+            let path = try temporaryFile(Array("x\n".utf8))
+            defer { unlink(path) }
+            let file = try FileDescriptorReader.open(path)
+            defer { file.close() }
+            #expect(file.growPipeBuffer() == nil)
+        }
+    #endif
+
     @Test func openFailureCarriesErrnoAndPath() {
         #expect(throws: ReadError(operation: .open, errno: ENOENT, path: "/nonexistent/weft.log")) {
             _ = try FileDescriptorReader.open("/nonexistent/weft.log")
