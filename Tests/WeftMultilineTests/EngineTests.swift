@@ -172,6 +172,29 @@ import WeftTestSupport
         #expect(records[0].body == "java.lang.IllegalStateException: boom\r\n\tat App.f(App.java:1)\r")
     }
 
+    @Test func tracesWithNonASCIIPathsAndMessagesMerge() throws {
+        // Rule classes are ASCII (no PCRE2_UCP); paths, messages and code are matched by `[^"]`, `.`, `\S`, which
+        // take any character.
+        let python = """
+            Traceback (most recent call last):
+              File "/srv/café/app.py", line 3, in <module>
+                raise ValueError("naïve – ünïcode ✓")
+            ValueError: naïve – ünïcode ✓
+            """
+        let java = """
+            java.lang.IllegalStateException: Zahlung fehlgeschlagen: Größe überschritten
+            \tat com.example.Zahlung.prüfen(Zahlung.java:42)
+            \tat com.example.Main.main(Main.java:7)
+            """
+        var h = try EngineHarness(parsers: ["python", "java"])
+        h.pushLines(python)
+        h.pushLines(java)
+        h.push("ok")
+        let records = h.finish()
+        #expect(records.map(\.body) == [python, java, "ok"])
+        #expect(records.map(\.parser) == ["python", "java", nil])
+    }
+
     @Test func explainSaysWhy() throws {
         var h = try EngineHarness(parsers: ["java"])
         var events: [ExplainEvent] = []

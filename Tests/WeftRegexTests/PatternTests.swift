@@ -112,4 +112,19 @@ import Testing
         #expect(!healthy.isOnProbation)
         #expect(local.limitHits == 2)
     }
+
+    @Test func characterClassesAreASCIIUnlessThePatternAsksForUnicode() throws {
+        #expect(!matcher.matches(try Pattern(#"^\w+$"#), "Ошибка"))
+        #expect(matcher.matches(try Pattern(#"^\w+$"#), "Error_42"))
+        #expect(matcher.matches(try Pattern(#"(*UCP)^\w+$"#), "Ошибка"))
+        #expect(matcher.matches(try Pattern(#"^[^\s:]+:\d+$"#), "café.rb:12"))
+        #expect(!matcher.matches(try Pattern(#"^\d$"#), "٣"))  // ARABIC-INDIC DIGIT THREE
+        // A (*UCP) pattern cannot be combined into an alternation (the verb must open the pattern); its set still
+        // answers correctly, one pattern at a time.
+        let set = AlternationSet([try Pattern("^a"), try Pattern(#"(*UCP)^\w+!$"#), try Pattern("^b")])
+        var bytes = Array("Ошибка!".utf8)
+        #expect(bytes.withUnsafeMutableBytes { set.firstMatch(in: UnsafeRawBufferPointer($0), using: matcher) } == 1)
+        bytes = Array("b".utf8)
+        #expect(bytes.withUnsafeMutableBytes { set.firstMatch(in: UnsafeRawBufferPointer($0), using: matcher) } == 2)
+    }
 }
