@@ -22,35 +22,52 @@ public final class AlternationSet {
         case rejectFirst
     }
 
-    /// Some of the set's patterns, and their combination.
+    /// Some of the set's patterns, and how to ask them.
     struct Subset {
         /// Indices into `patterns`, in order.
         let members: [Int]
         /// Patterns that, between them, match exactly when some member does; empty when members must be tried one by
-        /// one. With `marks`, a single gate (the alternation of every member) also tells which member matched.
+        /// one.
         let gates: [Pattern]
-        /// Whether the gate's `(*MARK)` names the member (else a hit is resolved by trying the members in order).
-        let gateMarks: Bool
+        let answer: Answer
+    }
+
+    /// How a subset turns a gate's hit into the member that matched.
+    enum Answer: UInt8 {
+        /// Try the members in order.
+        case resolve
+        /// The single gate's `(*MARK)` names the member.
+        case mark
+        /// The subset has one member, which is its gate.
+        case only
+    }
+
+    /// What the hot path reads for one subset: all plain integers, so reading it retains nothing.
+    struct Entry {
+        var gateStart: Int32
+        var gateCount: Int32
+        var memberStart: Int32
+        var memberCount: Int32
+        var answer: Answer
     }
 
     public let patterns: [Pattern]
-    private let strategy: Strategy
-    /// For each first byte, an index into `subsets`; 0 means no pattern can match such a line.
+    /// For each first byte, an index into `entries`; 0 means no pattern can match such a line.
     private let dispatch: [UInt8]
+    /// Owns the gates (the hot path uses them unretained).
     private let subsets: [Subset]
-    /// `subsets[i].gates`, unretained: the hot path reads them once per line, and retaining and releasing a
-    /// pattern there cost more than the match of an ordinary line (`subsets` keeps them alive).
+    private let entries: [Entry]
+    /// Every subset's gates and members, flattened, and the patterns unretained: retaining and releasing a pattern
+    /// per line cost more than the match of an ordinary line (`subsets` and `patterns` keep them alive).
     private let gateRefs: [Unmanaged<Pattern>]
-    /// For each subset, where its gates are in `gateRefs`, how many, and whether `gateMarks`.
-    private let gateRanges: [(start: Int32, count: Int32, marks: Bool)]
+    private let memberIndices: [Int32]
     private let patternRefs: [Unmanaged<Pattern>]
     /// Used for the empty line.
     private let all: Int
 
     public init(_ patterns: [Pattern], strategy: Strategy = .marks) {
         self.patterns = patterns
-        self.strategy = strategy
-        var subsets = [Subset(members: [], gates: [], gateMarks: false)]
+        var subsets = [Subset(members: [], gates: [], answer: .resolve)]
         var known: [[Int]: Int] = [[]: 0]
         func subset(_ members: [Int]) -> Int {
             if let index = known[members] { return index }
@@ -69,36 +86,42 @@ public final class AlternationSet {
         self.subsets = subsets
         self.dispatch = dispatch
         var gateRefs: [Unmanaged<Pattern>] = []
-        var gateRanges: [(start: Int32, count: Int32, marks: Bool)] = []
-        for subset in subsets {
-            gateRanges.append((Int32(gateRefs.count), Int32(subset.gates.count), subset.gateMarks))
-            gateRefs += subset.gates.map { Unmanaged.passUnretained($0) }
+        var memberIndices: [Int32] = []
+        entries = subsets.map { subset in
+            defer {
+                gateRefs += subset.gates.map { Unmanaged.passUnretained($0) }
+                memberIndices += subset.members.map { Int32($0) }
+            }
+            return Entry(
+                gateStart: Int32(gateRefs.count), gateCount: Int32(subset.gates.count),
+                memberStart: Int32(memberIndices.count), memberCount: Int32(subset.members.count),
+                answer: subset.answer)
         }
         self.gateRefs = gateRefs
-        self.gateRanges = gateRanges
+        self.memberIndices = memberIndices
         patternRefs = patterns.map { Unmanaged.passUnretained($0) }
     }
 
     private static func subset(_ members: [(Int, Pattern)], _ strategy: Strategy) -> Subset {
         let indices = members.map(\.0)
+        if members.count == 1 { return Subset(members: indices, gates: [members[0].1], answer: .only) }
         guard members.count > 1, members.allSatisfy({ $0.1.highestBackReference == 0 }) else {
-            return Subset(members: indices, gates: [], gateMarks: false)
+            return Subset(members: indices, gates: [], answer: .resolve)
         }
         let anchored = members.filter { $0.1.isAnchored }
         if anchored.count == members.count || anchored.isEmpty {
-            let gate = combine(members, marks: strategy == .marks)
-            return Subset(
-                members: indices, gates: gate.map { [$0] } ?? [], gateMarks: gate != nil && strategy == .marks)
+            guard let gate = combine(members, marks: strategy == .marks) else {
+                return Subset(members: indices, gates: [], answer: .resolve)
+            }
+            return Subset(members: indices, gates: [gate], answer: strategy == .marks ? .mark : .resolve)
         }
         let unanchored = members.filter { !$0.1.isAnchored }
-        let gates = [
-            anchored.count > 1 ? combine(anchored, marks: false) : anchored[0].1,
-            unanchored.count > 1 ? combine(unanchored, marks: false) : unanchored[0].1,
-        ]
-        guard let first = gates[0], let second = gates[1] else {
-            return Subset(members: indices, gates: [], gateMarks: false)
+        guard let first = anchored.count > 1 ? combine(anchored, marks: false) : anchored[0].1,
+            let second = unanchored.count > 1 ? combine(unanchored, marks: false) : unanchored[0].1
+        else {
+            return Subset(members: indices, gates: [], answer: .resolve)
         }
-        return Subset(members: indices, gates: [first, second], gateMarks: false)
+        return Subset(members: indices, gates: [first, second], answer: .resolve)
     }
 
     private static func combine(_ members: [(Int, Pattern)], marks: Bool) -> Pattern? {
@@ -114,25 +137,33 @@ public final class AlternationSet {
     public func firstMatch(in bytes: UnsafeRawBufferPointer, using matcher: Matcher) -> Int? {
         let index = bytes.isEmpty ? all : Int(dispatch[Int(bytes[0])])
         if index == 0 { return nil }
-        let gates = gateRanges[index]
-        if gates.count > 0 {
+        let entry = entries[index]
+        if entry.gateCount > 0 {
             var hit = false
-            for gate in Int(gates.start)..<Int(gates.start + gates.count) where !hit {
+            var gate = Int(entry.gateStart)
+            let gatesEnd = gate + Int(entry.gateCount)
+            while gate < gatesEnd {
                 let outcome = gateRefs[gate]._withUnsafeGuaranteedRef { matcher.match($0, in: bytes) }
                 if case .match(let mark) = outcome {
-                    if gates.marks { return mark >= 0 ? mark : nil }
-                    hit = true
+                    switch entry.answer {
+                    case .mark: return mark >= 0 ? mark : nil
+                    case .only: return Int(memberIndices[Int(entry.memberStart)])
+                    case .resolve: hit = true
+                    }
+                    break
                 }
+                gate += 1
             }
             if !hit { return nil }
         }
-        return subsets[index].members.withUnsafeBufferPointer { members in
-            for member in members {
-                let hit = patternRefs[member]._withUnsafeGuaranteedRef { matcher.matches($0, in: bytes) }
-                if hit { return member }
-            }
-            return nil
+        var member = Int(entry.memberStart)
+        let membersEnd = member + Int(entry.memberCount)
+        while member < membersEnd {
+            let pattern = Int(memberIndices[member])
+            if patternRefs[pattern]._withUnsafeGuaranteedRef({ matcher.matches($0, in: bytes) }) { return pattern }
+            member += 1
         }
+        return nil
     }
 
     public var isEmpty: Bool { patterns.isEmpty }

@@ -26,7 +26,10 @@ public final class Matcher {
     private let probationContext: OpaquePointer
     private let jitStack: OpaquePointer?
     /// Number of matches that hit the match or depth limit since this matcher was created.
-    public private(set) var limitHits = 0
+    ///
+    /// Exclusivity unchecked: otherwise access to it is checked at run time around every inlined match (a
+    /// `swift_beginAccess` per line); a matcher belongs to one thread.
+    @exclusivity(unchecked) public private(set) var limitHits = 0
 
     /// - Parameters:
     ///   - matchLimit: PCRE2's match limit (backtracking steps) for one match attempt.
