@@ -1,3 +1,5 @@
+import Synchronization
+
 /// An ordered list of patterns matched as one: the first pattern (in order) that matches wins.
 ///
 /// Testing every line against each of thirty start rules one call at a time costs thirty calls. The set instead
@@ -64,9 +66,15 @@ public final class AlternationSet {
     private let patternRefs: [Unmanaged<Pattern>]
     /// Used for the empty line.
     private let all: Int
+    /// Whether lines' 8-byte prefixes may be remembered as never matching (see ``firstMatch(in:using:)``); nonzero
+    /// is this set's id in the matcher's ``PrefixVerdicts``.
+    private let prefixOwner: UInt32
+    private static let nextPrefixOwner = Atomic<UInt32>(1)
 
     public init(_ patterns: [Pattern], strategy: Strategy = .marks) {
         self.patterns = patterns
+        let cacheable = strategy == .rejectFirst && !patterns.isEmpty && patterns.allSatisfy(\.isAnchored)
+        prefixOwner = cacheable ? Self.nextPrefixOwner.wrappingAdd(1, ordering: .relaxed).oldValue : 0
         var subsets = [Subset(members: [], gates: [], answer: .resolve)]
         var known: [[Int]: Int] = [[]: 0]
         func subset(_ members: [Int]) -> Int {
@@ -133,8 +141,42 @@ public final class AlternationSet {
     }
 
     /// The index of the first pattern that matches `bytes`, or nil.
+    ///
+    /// A `rejectFirst` set of anchored patterns (the start rules) also remembers, per matcher, 8-byte ASCII line
+    /// prefixes after which none of its patterns can match: log lines repeat their beginnings (`2026-11-29T0`,
+    /// `{"ts":"2`, `INFO htt`), and such a line is then answered by one table lookup instead of a PCRE2 match. A
+    /// prefix is checked (a hard partial match of the 8 bytes, once) the second time it is seen and found
+    /// unmatched, so lines with ever-new beginnings cost only the lookup.
     @inline(__always)
     public func firstMatch(in bytes: UnsafeRawBufferPointer, using matcher: Matcher) -> Int? {
+        guard prefixOwner != 0, bytes.count >= 8 else { return search(bytes, using: matcher) }
+        let prefix = bytes.loadUnaligned(as: UInt64.self)
+        // ASCII only: a prefix must not end inside a multibyte character.
+        guard prefix & 0x8080_8080_8080_8080 == 0 else { return search(bytes, using: matcher) }
+        let verdicts = matcher.prefixVerdicts
+        let (slot, state) = verdicts.lookUp(prefix, owner: prefixOwner)
+        switch state {
+        case .neverMatches:
+            matcher.countPrefixVerdictHit()
+            return nil
+        case .empty, .mayMatch:
+            return search(bytes, using: matcher)
+        case .seen:
+            let result = search(bytes, using: matcher)
+            if result == nil {
+                let head = UnsafeRawBufferPointer(rebasing: bytes[..<8])
+                let index = Int(dispatch[Int(bytes[0])])
+                let entry = entries[index]
+                let members = memberIndices[Int(entry.memberStart)..<Int(entry.memberStart + entry.memberCount)]
+                let never = members.allSatisfy { patterns[Int($0)].cannotMatch(anySubjectStartingWith: head) }
+                verdicts.set(slot, never ? .neverMatches : .mayMatch)
+            }
+            return result
+        }
+    }
+
+    @inline(__always)
+    private func search(_ bytes: UnsafeRawBufferPointer, using matcher: Matcher) -> Int? {
         let index = bytes.isEmpty ? all : Int(dispatch[Int(bytes[0])])
         if index == 0 { return nil }
         let entry = entries[index]

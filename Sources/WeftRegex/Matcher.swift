@@ -30,6 +30,10 @@ public final class Matcher {
     /// Exclusivity unchecked: otherwise access to it is checked at run time around every inlined match (a
     /// `swift_beginAccess` per line); a matcher belongs to one thread.
     @exclusivity(unchecked) public private(set) var limitHits = 0
+    /// Lines that ``AlternationSet/firstMatch(in:using:)`` answered from ``PrefixVerdicts`` without matching.
+    @exclusivity(unchecked) public private(set) var prefixVerdictHits = 0
+    /// What this thread has learned about line prefixes (see ``AlternationSet``).
+    let prefixVerdicts = PrefixVerdicts()
 
     /// - Parameters:
     ///   - matchLimit: PCRE2's match limit (backtracking steps) for one match attempt.
@@ -56,6 +60,9 @@ public final class Matcher {
         pcre2_match_context_free_8(probationContext)
         if let jitStack { pcre2_jit_stack_free_8(jitStack) }
     }
+
+    @inline(__always)
+    func countPrefixVerdictHit() { prefixVerdictHits &+= 1 }
 
     /// Matches `pattern` against `bytes` (the whole buffer is the subject; no terminator is needed).
     public func match(_ pattern: Pattern, in bytes: UnsafeRawBufferPointer) -> MatchOutcome {
@@ -114,3 +121,56 @@ public final class Matcher {
 }
 
 private let errorNoMatch: Int32 = -1
+
+/// A small direct-mapped table of 8-byte line prefixes, per set: whether no line that starts with the prefix can
+/// match any of the set's (anchored) patterns. Owned by a ``Matcher``, so by one thread.
+final class PrefixVerdicts {
+    enum State: UInt8 {
+        case empty = 0
+        /// Seen once; a line is checked only when its prefix comes back, so a stream of distinct prefixes costs
+        /// nothing but the lookup.
+        case seen
+        /// No line starting with this prefix can match: the set answers without matching.
+        case neverMatches
+        /// Some line starting with it could match: match as usual, do not check again.
+        case mayMatch
+    }
+
+    static let slotBits = 10
+    private let keys: UnsafeMutablePointer<UInt64>
+    private let owners: UnsafeMutablePointer<UInt32>
+    private let states: UnsafeMutablePointer<UInt8>
+
+    init() {
+        let count = 1 << Self.slotBits
+        keys = .allocate(capacity: count)
+        keys.initialize(repeating: 0, count: count)
+        owners = .allocate(capacity: count)
+        owners.initialize(repeating: 0, count: count)
+        states = .allocate(capacity: count)
+        states.initialize(repeating: 0, count: count)
+    }
+
+    deinit {
+        keys.deallocate()
+        owners.deallocate()
+        states.deallocate()
+    }
+
+    /// The slot for `prefix` in the set `owner`, and what is known there. An unknown prefix takes the slot (evicting
+    /// whatever was there) as `seen`, and is reported as `empty`.
+    @inline(__always)
+    func lookUp(_ prefix: UInt64, owner: UInt32) -> (slot: Int, state: State) {
+        let slot = Int(truncatingIfNeeded: ((prefix ^ UInt64(owner)) &* 0x9E37_79B9_7F4A_7C15) >> (64 - Self.slotBits))
+        if keys[slot] == prefix && owners[slot] == owner {
+            return (slot, State(rawValue: states[slot]) ?? .empty)
+        }
+        keys[slot] = prefix
+        owners[slot] = owner
+        states[slot] = State.seen.rawValue
+        return (slot, .empty)
+    }
+
+    @inline(__always)
+    func set(_ slot: Int, _ state: State) { states[slot] = state.rawValue }
+}

@@ -90,6 +90,20 @@ public final class Pattern: @unchecked Sendable {
         return rc >= 0 || rc == -2  // PCRE2_ERROR_PARTIAL
     }
 
+    /// Whether no subject that starts with `prefix` can match (anchored patterns only; false when unsure).
+    ///
+    /// A hard partial match of the prefix alone answers it: PCRE2 reports "no match" only when every way of matching
+    /// failed before the end of the prefix, so nothing written after it could change that.
+    func cannotMatch(anySubjectStartingWith prefix: UnsafeRawBufferPointer) -> Bool {
+        guard isAnchored, let base = prefix.baseAddress else { return false }
+        let data = pcre2_match_data_create_8(1, nil)
+        defer { pcre2_match_data_free_8(data) }
+        let rc = pcre2_match_8(
+            code, base.assumingMemoryBound(to: UInt8.self), prefix.count, 0, PCRE2_PARTIAL_HARD | PCRE2_NO_JIT, data,
+            nil)
+        return rc == -1  // PCRE2_ERROR_NOMATCH
+    }
+
     static func message(for errorCode: Int32) -> String {
         var buffer = [UInt8](repeating: 0, count: 256)
         let length = pcre2_get_error_message_8(Int32(errorCode), &buffer, buffer.count)

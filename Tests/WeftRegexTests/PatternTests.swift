@@ -127,4 +127,42 @@ import Testing
         bytes = Array("b".utf8)
         #expect(bytes.withUnsafeMutableBytes { set.firstMatch(in: UnsafeRawBufferPointer($0), using: matcher) } == 2)
     }
+
+    @Test func startRulesRememberPrefixesThatCannotMatch() throws {
+        let local = Matcher()
+        let set = AlternationSet(
+            [try Pattern("^panic: "), try Pattern(#"^2026-11-29 panic\b"#), try Pattern(#"^goroutine \d+"#)],
+            strategy: .rejectFirst)
+        func first(_ s: String, in set: AlternationSet = set) -> Int? {
+            var bytes = Array(s.utf8)
+            return bytes.withUnsafeMutableBytes { set.firstMatch(in: UnsafeRawBufferPointer($0), using: local) }
+        }
+        // A prefix no rule can continue: looked up, checked the second time, then answered from the table.
+        for _ in 0..<5 { #expect(first("2026-10-01T05:00:00Z INFO ready") == nil) }
+        #expect(local.prefixVerdictHits == 3)
+        // A prefix some rule could continue is never cached as "no": the line after it still matches.
+        for _ in 0..<3 { #expect(first("2026-11-29 ok") == nil) }
+        #expect(first("2026-11-29 panic now") == 1)
+        #expect(first("goroutine 1 [running]:") == 2)
+        #expect(local.prefixVerdictHits == 3)
+        // Short lines and non-ASCII prefixes are matched as usual.
+        for _ in 0..<3 {
+            #expect(first("panic") == nil)
+            #expect(first("gérer 12345678") == nil)
+        }
+        #expect(local.prefixVerdictHits == 3)
+
+        // Another set on the same matcher has verdicts of its own.
+        let other = AlternationSet([try Pattern("^2026-10-01T05")], strategy: .rejectFirst)
+        #expect(first("2026-10-01T05:00:00Z INFO ready", in: other) == 0)
+
+        // Sets that could match anywhere in the line, or answer by marks, never cache.
+        let unanchored = AlternationSet([try Pattern("^panic: "), try Pattern("ready")], strategy: .rejectFirst)
+        let marks = AlternationSet([try Pattern("^panic: "), try Pattern("^goroutine")], strategy: .marks)
+        for _ in 0..<4 {
+            #expect(first("2026-10-01T05:00:00Z INFO ready", in: unanchored) == 1)
+            #expect(first("2026-10-01T05:00:00Z INFO ready", in: marks) == nil)
+        }
+        #expect(local.prefixVerdictHits == 3)
+    }
 }
