@@ -139,9 +139,10 @@ def cmd_regex_inputs(args):
         write_atomically(path, mix)
 
 
-def timed(weft, extra, path, runs, times_file):
-    """Runs weft on a file `runs` times under /usr/bin/time; returns the medians."""
-    Path(times_file).write_text("")
+def timed(weft, extra, path, runs, times_file, append=False):
+    """Runs weft on a file `runs` times under /usr/bin/time; returns the medians of every run in `times_file`."""
+    if not append:
+        Path(times_file).write_text("")
     with tempfile.NamedTemporaryFile() as one:
         for _ in range(runs):
             subprocess.run(["/usr/bin/time", "-f", "%e %U %S %M", "-o", one.name, weft, *extra, str(path)],
@@ -178,10 +179,21 @@ def cmd_regex(args):
     inputs.append((f"normal + 1 line of {MIXED_LENGTH} × `a` + `!` per {MIXED_EVERY}", mixed_path(args.data),
                    normal_lines, normal_lines // MIXED_EVERY))
 
+    # Runs go round-robin over every (input, rule file) pair, so that a slow spell of the shared machine lands on
+    # all of them instead of on whichever was measured then.
+    configs = [(path, extra, results / f"{path.stem}.{name}.times")
+               for _, path, _, _ in inputs for name, extra in (("norule", []), ("rule", rule))]
+    for _, _, times_file in configs:
+        Path(times_file).write_text("")
+    for _ in range(args.runs):
+        for path, extra, times_file in configs:
+            timed(args.weft, extra, path, 1, times_file, append=True)
+    walls = {}
     for label, path, good, bad in inputs:
         size = path.stat().st_size
-        base = timed(args.weft, [], path, args.runs, results / f"{path.stem}.norule.times")
-        with_rule = timed(args.weft, rule, path, args.runs, results / f"{path.stem}.rule.times")
+        base = medians(read_times(results / f"{path.stem}.norule.times"))
+        with_rule = medians(read_times(results / f"{path.stem}.rule.times"))
+        walls[path] = with_rule["wall"]
         hits = replay_hits(args.weft, rule, path, results / f"{path.stem}.rule.replay-summary")
         for name, m, h in (("built-ins", base, None), ("built-ins + `(a+)+$`", with_rule, hits)):
             rows.append([
@@ -194,6 +206,14 @@ def cmd_regex(args):
         else:
             notes.append(f"{label}: {(with_rule['wall'] - base['wall']) / bad * 1e3:.3f} ms per pathological line "
                          f"(wall with the rule minus without, over {bad} lines)")
+
+    # The pathological lines' effect on the others: the same normal lines, with the rule, without and with one
+    # pathological line per MIXED_EVERY among them.
+    alone, mixed = walls[normal], walls[mixed_path(args.data)]
+    bad = normal_lines // MIXED_EVERY
+    notes.append(f"pathological lines among normal ones (both with the rule): normal lines/s = {alone / mixed:.2f}× "
+                 f"the rate without the pathological lines; {(mixed - alone) / bad * 1e3:.3f} ms per pathological "
+                 f"line")
 
     print(table(["input", "MiB", "parsers", "wall s", "MiB/s", "normal lines/s",
                  "match-limit hits (weft replay) of pathological lines"], rows))

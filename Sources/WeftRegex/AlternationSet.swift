@@ -32,6 +32,10 @@ public final class AlternationSet {
         /// one.
         let gates: [Pattern]
         let answer: Answer
+        /// Whether some member is unanchored, and the gate (one of `gates`) that matches exactly when an unanchored
+        /// member does, if there is one.
+        var hasUnanchored = false
+        var unanchoredGate: Pattern? = nil
     }
 
     /// How a subset turns a gate's hit into the member that matched.
@@ -51,6 +55,9 @@ public final class AlternationSet {
         var memberStart: Int32
         var memberCount: Int32
         var answer: Answer
+        var hasUnanchored: Bool
+        /// Index into `gateRefs`, or -1.
+        var unanchoredGate: Int32
     }
 
     public let patterns: [Pattern]
@@ -64,6 +71,7 @@ public final class AlternationSet {
     private let gateRefs: [Unmanaged<Pattern>]
     private let memberIndices: [Int32]
     private let patternRefs: [Unmanaged<Pattern>]
+    private let patternAnchored: [Bool]
     /// Used for the empty line.
     private let all: Int
     /// Whether lines' 8-byte prefixes may be remembered as never matching (see ``firstMatch(in:using:)``); nonzero
@@ -73,7 +81,7 @@ public final class AlternationSet {
 
     public init(_ patterns: [Pattern], strategy: Strategy = .marks) {
         self.patterns = patterns
-        let cacheable = strategy == .rejectFirst && !patterns.isEmpty && patterns.allSatisfy(\.isAnchored)
+        let cacheable = strategy == .rejectFirst && patterns.contains(where: \.isAnchored)
         prefixOwner = cacheable ? Self.nextPrefixOwner.wrappingAdd(1, ordering: .relaxed).oldValue : 0
         var subsets = [Subset(members: [], gates: [], answer: .resolve)]
         var known: [[Int]: Int] = [[]: 0]
@@ -100,17 +108,32 @@ public final class AlternationSet {
                 gateRefs += subset.gates.map { Unmanaged.passUnretained($0) }
                 memberIndices += subset.members.map { Int32($0) }
             }
+            let unanchoredGate = subset.unanchoredGate.flatMap { gate in subset.gates.firstIndex { $0 === gate } }
             return Entry(
                 gateStart: Int32(gateRefs.count), gateCount: Int32(subset.gates.count),
                 memberStart: Int32(memberIndices.count), memberCount: Int32(subset.members.count),
-                answer: subset.answer)
+                answer: subset.answer, hasUnanchored: subset.hasUnanchored,
+                unanchoredGate: unanchoredGate.map { Int32(gateRefs.count + $0) } ?? -1)
         }
         self.gateRefs = gateRefs
         self.memberIndices = memberIndices
         patternRefs = patterns.map { Unmanaged.passUnretained($0) }
+        patternAnchored = patterns.map(\.isAnchored)
     }
 
     private static func subset(_ members: [(Int, Pattern)], _ strategy: Strategy) -> Subset {
+        var subset = gatedSubset(members, strategy)
+        let unanchored = members.filter { !$0.1.isAnchored }
+        subset.hasUnanchored = !unanchored.isEmpty
+        if unanchored.count == members.count {
+            subset.unanchoredGate = subset.gates.count == 1 ? subset.gates[0] : nil
+        } else if !unanchored.isEmpty && subset.gates.count == 2 {
+            subset.unanchoredGate = subset.gates[1]
+        }
+        return subset
+    }
+
+    private static func gatedSubset(_ members: [(Int, Pattern)], _ strategy: Strategy) -> Subset {
         let indices = members.map(\.0)
         if members.count == 1 { return Subset(members: indices, gates: [members[0].1], answer: .only) }
         guard members.count > 1, members.allSatisfy({ $0.1.highestBackReference == 0 }) else {
@@ -142,11 +165,11 @@ public final class AlternationSet {
 
     /// The index of the first pattern that matches `bytes`, or nil.
     ///
-    /// A `rejectFirst` set of anchored patterns (the start rules) also remembers, per matcher, 8-byte ASCII line
-    /// prefixes after which none of its patterns can match: log lines repeat their beginnings (`2026-11-29T0`,
-    /// `{"ts":"2`, `INFO htt`), and such a line is then answered by one table lookup instead of a PCRE2 match. A
-    /// prefix is checked (a hard partial match of the 8 bytes, once) the second time it is seen and found
-    /// unmatched, so lines with ever-new beginnings cost only the lookup.
+    /// A `rejectFirst` set (the start rules) also remembers, per matcher, 8-byte ASCII line prefixes after which
+    /// none of its anchored patterns can match: log lines repeat their beginnings (`2026-11-29T0`, `{"ts":"2`,
+    /// `INFO htt`), and such a line is then answered by one table lookup instead of a PCRE2 match (plus the match
+    /// of any unanchored pattern, which may match anywhere). A prefix is checked (a hard partial match of the 8
+    /// bytes, once) the second time it is seen, so lines with ever-new beginnings cost only the lookup.
     @inline(__always)
     public func firstMatch(in bytes: UnsafeRawBufferPointer, using matcher: Matcher) -> Int? {
         guard prefixOwner != 0, bytes.count >= 8 else { return search(bytes, using: matcher) }
@@ -158,21 +181,47 @@ public final class AlternationSet {
         switch state {
         case .neverMatches:
             matcher.countPrefixVerdictHit()
-            return nil
+            return searchUnanchored(bytes, using: matcher)
         case .empty, .mayMatch:
             return search(bytes, using: matcher)
         case .seen:
             let result = search(bytes, using: matcher)
-            if result == nil {
+            if let result, patternAnchored[result] {
+                verdicts.set(slot, .mayMatch)
+            } else {
                 let head = UnsafeRawBufferPointer(rebasing: bytes[..<8])
-                let index = Int(dispatch[Int(bytes[0])])
-                let entry = entries[index]
+                let entry = entries[Int(dispatch[Int(bytes[0])])]
                 let members = memberIndices[Int(entry.memberStart)..<Int(entry.memberStart + entry.memberCount)]
-                let never = members.allSatisfy { patterns[Int($0)].cannotMatch(anySubjectStartingWith: head) }
+                let never = members.allSatisfy {
+                    !patternAnchored[Int($0)] || patterns[Int($0)].cannotMatch(anySubjectStartingWith: head)
+                }
                 verdicts.set(slot, never ? .neverMatches : .mayMatch)
             }
             return result
         }
+    }
+
+    /// ``search(_:using:)`` for a line whose prefix no anchored member can continue: only the unanchored members
+    /// (a user's rule that may match anywhere) are asked.
+    private func searchUnanchored(_ bytes: UnsafeRawBufferPointer, using matcher: Matcher) -> Int? {
+        let entry = entries[Int(dispatch[Int(bytes[0])])]
+        guard entry.hasUnanchored else { return nil }
+        if entry.unanchoredGate >= 0 {
+            let gate = gateRefs[Int(entry.unanchoredGate)]
+            guard case .match = gate._withUnsafeGuaranteedRef({ matcher.match($0, in: bytes) }) else { return nil }
+        }
+        var member = Int(entry.memberStart)
+        let membersEnd = member + Int(entry.memberCount)
+        while member < membersEnd {
+            let pattern = Int(memberIndices[member])
+            if !patternAnchored[pattern],
+                patternRefs[pattern]._withUnsafeGuaranteedRef({ matcher.matches($0, in: bytes) })
+            {
+                return pattern
+            }
+            member += 1
+        }
+        return nil
     }
 
     @inline(__always)

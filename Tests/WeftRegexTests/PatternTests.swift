@@ -156,13 +156,21 @@ import Testing
         let other = AlternationSet([try Pattern("^2026-10-01T05")], strategy: .rejectFirst)
         #expect(first("2026-10-01T05:00:00Z INFO ready", in: other) == 0)
 
-        // Sets that could match anywhere in the line, or answer by marks, never cache.
-        let unanchored = AlternationSet([try Pattern("^panic: "), try Pattern("ready")], strategy: .rejectFirst)
-        let marks = AlternationSet([try Pattern("^panic: "), try Pattern("^goroutine")], strategy: .marks)
+        // A set with an unanchored pattern caches what its anchored ones cannot do, and still asks the unanchored
+        // one about every line.
+        let unanchored = AlternationSet(
+            [try Pattern("^panic: "), try Pattern("ready$"), try Pattern("^2026-11-29 x")],
+            strategy: .rejectFirst)
         for _ in 0..<4 {
-            #expect(first("2026-10-01T05:00:00Z INFO ready", in: unanchored) == 1)
-            #expect(first("2026-10-01T05:00:00Z INFO ready", in: marks) == nil)
+            #expect(first("2026-10-01T06:00:00Z INFO ready", in: unanchored) == 1)
+            #expect(first("2026-10-01T06:00:00Z INFO already", in: unanchored) == 1)
+            #expect(first("2026-10-01T06:00:00Z INFO set", in: unanchored) == nil)
         }
-        #expect(local.prefixVerdictHits == 3)
+        #expect(local.prefixVerdictHits == 3 + 10)
+        #expect(first("2026-11-29 x", in: unanchored) == 2)
+        // Marks sets (the rules inside a trace) never cache.
+        let marks = AlternationSet([try Pattern("^panic: "), try Pattern("^goroutine")], strategy: .marks)
+        for _ in 0..<4 { #expect(first("2026-10-01T05:00:00Z INFO ready", in: marks) == nil) }
+        #expect(local.prefixVerdictHits == 3 + 10)
     }
 }
