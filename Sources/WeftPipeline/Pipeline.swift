@@ -251,15 +251,20 @@ struct Core {
 }
 
 /// Adapts a ``RecordOutput`` to the engine's ``RecordSink``, adding each record's source.
+///
+/// Inlinable so that the module that picks the output (the CLI) gets `emit` specialized for it: otherwise the engine,
+/// specialized there, called the generic `emit` through its protocol witness once per record.
+@usableFromInline
 struct OutputSink<O: RecordOutput>: RecordSink {
-    let output: UnsafeMutablePointer<O>
-    var sources: SourceTable
+    @usableFromInline let output: UnsafeMutablePointer<O>
+    @usableFromInline var sources: SourceTable
 
     init(output: UnsafeMutablePointer<O>, sources: SourceTable) {
         self.output = output
         self.sources = sources
     }
 
+    @inlinable
     mutating func emit(_ record: Record) {
         output.pointee.write(record, source: sources[record.source])
     }
