@@ -27,7 +27,7 @@ public struct MultilineConfiguration: Sendable, Equatable {
     /// The match limit of a rule once it has hit `regexMatchLimit` (catastrophic backtracking): from then on each
     /// hopeless line costs it a few microseconds instead of most of a millisecond, and the lines around it keep
     /// their speed. Rules that never hit the limit are not affected.
-    public var regexProbationLimit: UInt32 = 2_000
+    public var regexProbationLimit: UInt32 = 500
 
     public init() {}
 

@@ -39,7 +39,7 @@ public final class Matcher {
     ///   - matchLimit: PCRE2's match limit (backtracking steps) for one match attempt.
     ///   - probationLimit: the match limit for patterns on probation (capped at `matchLimit`).
     ///   - depthLimit: PCRE2's depth limit for the interpreter (the JIT is bounded by its stack size).
-    public init(matchLimit: UInt32 = 200_000, probationLimit: UInt32 = 2_000, depthLimit: UInt32 = 10_000) {
+    public init(matchLimit: UInt32 = 200_000, probationLimit: UInt32 = 500, depthLimit: UInt32 = 10_000) {
         matchData = pcre2_match_data_create_8(1, nil)
         let stack = pcre2_jit_stack_create_8(32 * 1024, 512 * 1024, nil)
         jitStack = stack
