@@ -43,8 +43,10 @@ let package = Package(
         ),
         .target(name: "WeftRegex", dependencies: ["CPCRE2"], swiftSettings: swiftSettings),
         .target(name: "WeftCore", swiftSettings: swiftSettings),
+        // SSE2 byte scans for the hot path (JSON strings), header-only so that Swift inlines them.
+        .target(name: "CWeftSIMD"),
         .target(name: "WeftFraming", dependencies: ["WeftCore"], swiftSettings: swiftSettings),
-        .target(name: "WeftDecoding", dependencies: ["WeftCore"], swiftSettings: swiftSettings),
+        .target(name: "WeftDecoding", dependencies: ["WeftCore", "CWeftSIMD"], swiftSettings: swiftSettings),
         .target(name: "WeftJoin", dependencies: ["WeftCore"], swiftSettings: swiftSettings),
         // Rule files: the YAML format, parsed and validated (used at build time to embed the built-ins, and at run
         // time for users' own files).
@@ -56,8 +58,6 @@ let package = Package(
             swiftSettings: swiftSettings,
             plugins: ["EmbedParsers"]
         ),
-        // SSE2 byte scans for the hot path, header-only so that Swift inlines them.
-        .target(name: "CWeftSIMD"),
         .target(name: "WeftOutput", dependencies: ["WeftCore", "CWeftSIMD"], swiftSettings: swiftSettings),
         .target(
             name: "WeftPipeline",

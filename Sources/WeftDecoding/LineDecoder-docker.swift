@@ -1,3 +1,4 @@
+import CWeftSIMD
 import WeftCore
 
 // Docker json-file: `{"log":"...\n","stream":"stderr","attrs":{...},"time":"2026-03-14T09:00:01.123456789Z"}`.
@@ -231,40 +232,18 @@ extension LineDecoder {
     @inline(__always)
     static func scanPlainRun(_ p: UnsafePointer<UInt8>, _ i: inout Int, _ n: Int, _ invalid: inout Bool) {
         while true {
-            // Eight ASCII bytes at a time while none of them is special.
-            while i &+ 8 <= n {
-                let word = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)
-                if hasSpecialByte(word) { break }
-                i &+= 8
-            }
+            // Sixteen bytes at a time (SSE2) up to a quote, a backslash, a control byte or a non-ASCII byte.
+            i &+= weft_json_string_span(p + i, n &- i, 1)
             guard i < n else { return }
-            let b = p[i]
-            if b < 0x80 {
-                if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b < 0x20 { return }
+            if p[i] < 0x80 { return }
+            let length = utf8SequenceLength(p, i, n)
+            if length == 0 {
+                invalid = true
                 i &+= 1
             } else {
-                let length = utf8SequenceLength(p, i, n)
-                if length == 0 {
-                    invalid = true
-                    i &+= 1
-                } else {
-                    i &+= length
-                }
+                i &+= length
             }
         }
-    }
-
-    /// True if any byte of `word` is `"`, `\`, below 0x20 or at/above 0x80.
-    @inline(__always)
-    static func hasSpecialByte(_ word: UInt64) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        let quote = word ^ (ones &* 0x22)
-        let backslash = word ^ (ones &* 0x5C)
-        let control = (word &- ones &* 0x20) & ~word
-        let hasQuote = (quote &- ones) & ~quote
-        let hasBackslash = (backslash &- ones) & ~backslash
-        return (word | control | hasQuote | hasBackslash) & highs != 0
     }
 
     /// The length of the valid UTF-8 sequence starting at `i` (whose first byte is at least 0x80), or 0.
@@ -345,14 +324,9 @@ extension LineDecoder {
     @inline(__always)
     static func scanKey(_ p: UnsafePointer<UInt8>, _ i: Int, _ n: Int) -> (DockerKey, Int)? {
         let start = i + 1
-        var j = start
-        while j < n {
-            let b = p[j]
-            if b == UInt8(ascii: "\"") { break }
-            if b == UInt8(ascii: "\\") || b < 0x20 { return scanEscapedKey(p, i, n) }
-            j += 1
-        }
+        let j = start + weft_json_string_span(p + start, n - start, 0)
         guard j < n else { return nil }
+        if p[j] != UInt8(ascii: "\"") { return scanEscapedKey(p, i, n) }
         return (keyNamed(UnsafeRawBufferPointer(start: p + start, count: j - start)), j + 1)
     }
 
@@ -423,14 +397,9 @@ extension LineDecoder {
     /// ``skipString(_:_:_:)`` for short values such as timestamps: a plain byte loop, no word-at-a-time setup.
     @inline(__always)
     static func skipShortString(_ p: UnsafePointer<UInt8>, _ i: Int, _ n: Int) -> Int? {
-        var j = i + 1
-        while j < n {
-            let b = p[j]
-            if b == UInt8(ascii: "\"") { return j + 1 }
-            if b == UInt8(ascii: "\\") || b < 0x20 { return skipString(p, i, n) }
-            j += 1
-        }
-        return nil
+        let j = i + 1 + weft_json_string_span(p + i + 1, n - i - 1, 0)
+        guard j < n else { return nil }
+        return p[j] == UInt8(ascii: "\"") ? j + 1 : skipString(p, i, n)
     }
 
     /// The index after the JSON value starting at `i`, or nil. Nested objects and arrays are skipped by bracket

@@ -113,4 +113,45 @@ static inline size_t weft_json_escape_ascii(const uint8_t *source, size_t count,
     return index;
 }
 
+/// The index of the first byte in `bytes[0..<count]` that ends a plain run inside a JSON string being read: `"`, `\`,
+/// a control byte below 0x20, or (when `stopAtNonASCII`) a byte of 0x80 or above, which the caller validates as
+/// UTF-8. `count` if there is none.
+static inline size_t weft_json_string_span(const uint8_t *bytes, size_t count, int stopAtNonASCII) {
+    size_t index = 0;
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8(0x22);
+    const __m128i backslash = _mm_set1_epi8(0x5C);
+    const __m128i lastControl = _mm_set1_epi8(0x1F);
+    // Signed compare: bytes of 0x80 and above are negative.
+    const __m128i nonASCII = stopAtNonASCII ? _mm_set1_epi8(-1) : _mm_setzero_si128();
+    for (;;) {
+        size_t remaining = count - index;
+        unsigned valid;
+        if (remaining >= 16) {
+            valid = 0xFFFF;
+        } else if (remaining > 0 && ((uintptr_t)(bytes + index) & 4095) <= 4096 - 16) {
+            // As in weft_json_escape_ascii: a load that stays in the page cannot fault; bytes past the end are masked.
+            valid = (1u << remaining) - 1;
+        } else {
+            break;
+        }
+        __m128i block = _mm_loadu_si128((const __m128i *)(bytes + index));
+        __m128i hits = _mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(block, quote), _mm_cmpeq_epi8(block, backslash)),
+            _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(block, lastControl), block),
+                         _mm_and_si128(_mm_cmplt_epi8(block, _mm_setzero_si128()), nonASCII)));
+        unsigned mask = (unsigned)_mm_movemask_epi8(hits) & valid;
+        if (mask != 0) return index + (size_t)__builtin_ctz(mask);
+        if (remaining <= 16) return count;
+        index += 16;
+    }
+#endif
+    while (index < count) {
+        uint8_t byte = bytes[index];
+        if (byte == 0x22 || byte == 0x5C || byte < 0x20 || (stopAtNonASCII && byte >= 0x80)) break;
+        index++;
+    }
+    return index;
+}
+
 #endif
