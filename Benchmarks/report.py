@@ -102,6 +102,17 @@ def cmd_throughput(args):
     print()
     print("Medians of the runs, except best MiB/s (the fastest run). lines and expected records: generate.py's "
           "summary of each input (a trace counts as one record); records out: weft's own --summary of a separate run.")
+    print()
+    # Each file run is followed at once by its stdin run, so a slow spell of the shared machine tends to hit both:
+    # the ratio within each pair is steadier than the ratio of the two medians.
+    pairs = []
+    for fmt in args.formats.split(","):
+        name = f"{fmt}-{args.size}"
+        files = read_times(Path(args.results, f"{name}.file.times"))
+        pipes = read_times(Path(args.results, f"{name}.stdin.times"))
+        ratios = [f["wall"] / p["wall"] for f, p in zip(files, pipes)]
+        pairs.append([fmt, f"{statistics.median(ratios):.2f}", f"{min(ratios):.2f} – {max(ratios):.2f}"])
+    print(table(["input", "stdin pipe speed ÷ file argument speed (median of paired runs)", "range"], pairs))
 
 
 def pathological_path(data, length):
