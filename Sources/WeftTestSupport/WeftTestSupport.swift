@@ -77,3 +77,39 @@ public struct SplitMix64: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// A readable page followed by an inaccessible one, for testing scans that read whole blocks: bytes placed at the end
+/// of the readable page are followed by memory that crashes the test when touched.
+public final class GuardedPage {
+    private let region: UnsafeMutableRawPointer
+    private let pageSize: Int
+
+    /// Fails (nil) only if the system refuses the mapping or the protection.
+    public init?() {
+        pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+        guard let mapped = mmap(nil, 2 * pageSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+            mapped != MAP_FAILED
+        else { return nil }
+        region = mapped
+        guard mprotect(region + pageSize, pageSize, PROT_NONE) == 0 else {
+            munmap(region, 2 * pageSize)
+            return nil
+        }
+    }
+
+    deinit { munmap(region, 2 * pageSize) }
+
+    /// Copies `bytes` so that their last byte is the last readable one, and returns where they are now.
+    public func placeAtEnd(_ bytes: [UInt8]) -> UnsafeRawBufferPointer {
+        precondition(bytes.count <= pageSize)
+        let start = region + pageSize - bytes.count
+        bytes.withUnsafeBytes { if let base = $0.baseAddress { start.copyMemory(from: base, byteCount: $0.count) } }
+        return UnsafeRawBufferPointer(start: start, count: bytes.count)
+    }
+}

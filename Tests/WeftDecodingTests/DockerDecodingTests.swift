@@ -1,6 +1,7 @@
 import Testing
 import WeftCore
 import WeftDecoding
+import WeftTestSupport
 
 @Suite struct DockerDecodingTests {
     private let time = "2026-03-14T09:00:01.123456789Z"
@@ -218,37 +219,25 @@ import WeftDecoding
     }
 }
 
-#if os(Linux)
-    import Glibc
-
-    extension DockerDecodingTests {
-        @Test func linesThatEndAtAPageBoundaryAreNeverReadPast() throws {
-            // The string scans read whole 16-byte blocks where that cannot leave the page. Put each line (whole, and
-            // cut at every length, so that scans run into its end) right before an inaccessible page: a read past
-            // the end would crash the test. Each must decode exactly as the same bytes in an ordinary array.
-            let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
-            let region = try #require(
-                mmap(nil, 2 * pageSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0))
-            #expect(region != MAP_FAILED)
-            defer { munmap(region, 2 * pageSize) }
-            #expect(mprotect(region + pageSize, pageSize, PROT_NONE) == 0)
-            let whole = Array(
-                #"{"log":"caf\u00e9 \"quoted\" ünï\n","stream":"stdout","time":"2026-03-14T09:00:01.123456789Z"}"#
-                    .utf8)
-            for count in 1...whole.count {
-                let bytes = Array(whole[..<count])
-                var reference = LineDecoder(format: .docker, source: 0)
-                let expected = reference.decode(bytes: bytes)
-                let start = region + pageSize - count
-                bytes.withUnsafeBytes { start.copyMemory(from: $0.baseAddress!, byteCount: count) }
-                var decoder = LineDecoder(format: .docker, source: 0)
-                let line = DecodedLine(decoder.decode(UnsafeRawBufferPointer(start: start, count: count), flags: []))
-                #expect(line == expected, "cut at \(count)")
-                if count == whole.count {
-                    #expect(line.string == "café \"quoted\" ünï")
-                    #expect(line.stream == .stdout && !line.isMalformed)
-                }
+extension DockerDecodingTests {
+    @Test func linesThatEndAtAPageBoundaryAreNeverReadPast() throws {
+        // The string scans read whole 16-byte blocks where that cannot leave the page. Put each line (whole, and cut
+        // at every length, so that scans run into its end) right before an inaccessible page: a read past the end
+        // would crash the test. Each must decode exactly as the same bytes in an ordinary array.
+        let page = try #require(GuardedPage())
+        let whole = Array(
+            #"{"log":"caf\u00e9 \"quoted\" ünï\n","stream":"stdout","time":"2026-03-14T09:00:01.123456789Z"}"#.utf8)
+        for count in 1...whole.count {
+            let bytes = Array(whole[..<count])
+            var reference = LineDecoder(format: .docker, source: 0)
+            let expected = reference.decode(bytes: bytes)
+            var decoder = LineDecoder(format: .docker, source: 0)
+            let line = DecodedLine(decoder.decode(page.placeAtEnd(bytes), flags: []))
+            #expect(line == expected, "cut at \(count)")
+            if count == whole.count {
+                #expect(line.string == "café \"quoted\" ünï")
+                #expect(line.stream == .stdout && !line.isMalformed)
             }
         }
     }
-#endif
+}

@@ -3,12 +3,6 @@ import WeftTestSupport
 
 @testable import WeftOutput
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 @Suite struct JSONStringTests {
     @Test func shortEscapes() {
         let (text, replaced) = escaped(Array("\"\\\n\r\t\u{8}\u{C}".utf8))
@@ -160,24 +154,15 @@ extension JSONStringTests {
     @Test func bytesThatEndAtAPageBoundaryAreNeverReadPast() throws {
         // The vector scan reads whole 16-byte blocks where that cannot leave the page. Put the body's last byte at
         // the end of a readable page followed by an inaccessible one: a read past the end would crash the test.
-        let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let region = try #require(
-            mmap(nil, 2 * pageSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0))
-        #expect(region != MAP_FAILED)
-        defer { munmap(region, 2 * pageSize) }
-        #expect(mprotect(region + pageSize, pageSize, PROT_NONE) == 0)
+        let page = try #require(GuardedPage())
         var random = SeededGenerator(seed: 7)
         for count in 0...48 {
             let bytes = (0..<count).map { index -> UInt8 in
                 index % 7 == 3
                     ? [0x22, 0x0A, 0xC3, 0xFF][Int(random.next() % 4)] : UInt8.random(in: 0x20...0x7E, using: &random)
             }
-            let start = region + pageSize - count
-            bytes.withUnsafeBytes {
-                start.copyMemory(from: $0.baseAddress ?? UnsafeRawPointer(region), byteCount: count)
-            }
             var out: [UInt8] = []
-            let replaced = JSONString.appendEscaped(UnsafeRawBufferPointer(start: start, count: count), to: &out)
+            let replaced = JSONString.appendEscaped(page.placeAtEnd(bytes), to: &out)
             #expect(String(decoding: out, as: UTF8.self) == referenceEscape(bytes), "\(bytes)")
             #expect(replaced == (String(validating: bytes, as: UTF8.self) == nil))
         }

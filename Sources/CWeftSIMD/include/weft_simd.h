@@ -46,6 +46,27 @@ static inline size_t weft_json_write_escape(uint8_t byte, uint8_t *destination) 
     return 2;
 }
 
+#if defined(__SSE2__)
+/// Which of the (at most 16) bytes from `bytes` a block step may examine: all 16 when that many remain; when fewer
+/// remain, those, if a 16-byte load from `bytes` stays inside its page and so cannot fault (the bytes past the end
+/// are read, never used: strlen's trick); otherwise none, and the caller finishes byte by byte.
+static inline unsigned weft_block_validity(const uint8_t *bytes, size_t remaining) {
+    if (remaining >= 16) return 0xFFFF;
+    if (remaining > 0 && ((uintptr_t)bytes & 4095) <= 4096 - 16) return (1u << remaining) - 1;
+    return 0;
+}
+
+/// A bit per byte of `block` that is `"`, `\`, a control byte below 0x20, or at least `floor` (unsigned) where
+/// `useFloor` is all ones.
+static inline unsigned weft_json_special_mask(__m128i block, __m128i floor, __m128i useFloor) {
+    __m128i hits = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(block, _mm_set1_epi8(0x22)), _mm_cmpeq_epi8(block, _mm_set1_epi8(0x5C))),
+        _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(block, _mm_set1_epi8(0x1F)), block),
+                     _mm_and_si128(_mm_cmpeq_epi8(_mm_max_epu8(block, floor), block), useFloor)));
+    return (unsigned)_mm_movemask_epi8(hits);
+}
+#endif
+
 /// Escapes `source` for the inside of a JSON string into `destination`, up to the first byte of 0x80 or above (which
 /// the caller validates as UTF-8) or all `count` bytes. Returns how many source bytes were consumed; `*written` is
 /// set to how many bytes were written.
@@ -58,29 +79,16 @@ static inline size_t weft_json_escape_ascii(const uint8_t *source, size_t count,
     size_t index = 0;
     uint8_t *out = destination;
 #if defined(__SSE2__)
-    const __m128i quote = _mm_set1_epi8(0x22);
-    const __m128i backslash = _mm_set1_epi8(0x5C);
-    const __m128i lastControl = _mm_set1_epi8(0x1F);
-    const __m128i del = _mm_set1_epi8(0x7F);
+    // DEL (0x7F) and every non-ASCII byte stop the block step.
+    const __m128i floor = _mm_set1_epi8(0x7F);
+    const __m128i always = _mm_set1_epi8(-1);
     for (;;) {
         size_t remaining = count - index;
-        unsigned valid;
-        if (remaining >= 16) {
-            valid = 0xFFFF;
-        } else if (remaining > 0 && ((uintptr_t)(source + index) & 4095) <= 4096 - 16) {
-            // The last few bytes of the subject: a 16-byte load that stays inside the page cannot fault, so it is
-            // done whole and the bytes past the end are masked out (strlen's trick; they are read, never used).
-            valid = (1u << remaining) - 1;
-        } else {
-            break;
-        }
+        unsigned valid = weft_block_validity(source + index, remaining);
+        if (valid == 0) break;
         __m128i bytes = _mm_loadu_si128((const __m128i *)(source + index));
         _mm_storeu_si128((__m128i *)out, bytes);
-        __m128i hits = _mm_or_si128(
-            _mm_or_si128(_mm_cmpeq_epi8(bytes, quote), _mm_cmpeq_epi8(bytes, backslash)),
-            _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(bytes, lastControl), bytes),
-                         _mm_cmpeq_epi8(_mm_max_epu8(bytes, del), bytes)));
-        unsigned mask = (unsigned)_mm_movemask_epi8(hits) & valid;
+        unsigned mask = weft_json_special_mask(bytes, floor, always) & valid;
         if (mask == 0) {
             size_t step = remaining >= 16 ? 16 : remaining;
             index += step;
@@ -119,28 +127,14 @@ static inline size_t weft_json_escape_ascii(const uint8_t *source, size_t count,
 static inline size_t weft_json_string_span(const uint8_t *bytes, size_t count, int stopAtNonASCII) {
     size_t index = 0;
 #if defined(__SSE2__)
-    const __m128i quote = _mm_set1_epi8(0x22);
-    const __m128i backslash = _mm_set1_epi8(0x5C);
-    const __m128i lastControl = _mm_set1_epi8(0x1F);
-    // Signed compare: bytes of 0x80 and above are negative.
-    const __m128i nonASCII = stopAtNonASCII ? _mm_set1_epi8(-1) : _mm_setzero_si128();
+    const __m128i floor = _mm_set1_epi8((char)0x80);
+    const __m128i useFloor = stopAtNonASCII ? _mm_set1_epi8(-1) : _mm_setzero_si128();
     for (;;) {
         size_t remaining = count - index;
-        unsigned valid;
-        if (remaining >= 16) {
-            valid = 0xFFFF;
-        } else if (remaining > 0 && ((uintptr_t)(bytes + index) & 4095) <= 4096 - 16) {
-            // As in weft_json_escape_ascii: a load that stays in the page cannot fault; bytes past the end are masked.
-            valid = (1u << remaining) - 1;
-        } else {
-            break;
-        }
+        unsigned valid = weft_block_validity(bytes + index, remaining);
+        if (valid == 0) break;
         __m128i block = _mm_loadu_si128((const __m128i *)(bytes + index));
-        __m128i hits = _mm_or_si128(
-            _mm_or_si128(_mm_cmpeq_epi8(block, quote), _mm_cmpeq_epi8(block, backslash)),
-            _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(block, lastControl), block),
-                         _mm_and_si128(_mm_cmplt_epi8(block, _mm_setzero_si128()), nonASCII)));
-        unsigned mask = (unsigned)_mm_movemask_epi8(hits) & valid;
+        unsigned mask = weft_json_special_mask(block, floor, useFloor) & valid;
         if (mask != 0) return index + (size_t)__builtin_ctz(mask);
         if (remaining <= 16) return count;
         index += 16;
