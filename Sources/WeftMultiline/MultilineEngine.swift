@@ -35,13 +35,16 @@ public struct MultilineEngine {
     private let stateRules: [Unmanaged<AlternationSet>]
     /// Per-stream state (plain values, cheap to copy) and, at the same index, the pending record's bytes.
     private var slots: [Slot] = []
-    private var bodies: [[UInt8]] = []
+    private var bodies: [RawBuffer] = []
     private var slotIndex: [StreamKey: Int] = [:]
     private var lastKey = StreamKey(source: .max, stream: .unknown)
     private var lastSlot = -1
     private var pendingBytes = 0
     private var nextDeadline = Int64.max
     private var refeed: [UInt8] = []
+    /// A stream's record buffer starts this small and is given back past this size when its record leaves.
+    static var initialBodyCapacity: Int { 256 }
+    static var retainedBodyCapacity: Int { 64 * 1024 }
 
     /// One (source, stream): its pending record and where its state machine is.
     struct Slot {
@@ -219,9 +222,8 @@ public struct MultilineEngine {
         let next = startState.next[Int(rule)]
         var header = false
         if slots[index].lines > 0, slots[index].parser < 0, startState.takesHeader[Int(rule)], !parser.header.isEmpty {
-            header = bodies[index].withUnsafeBytes { held in
-                parser.header.firstMatch(in: Self.matchView(Self.firstLine(held)), using: matcher) != nil
-            }
+            let held = bodies[index].bytes
+            header = parser.header.firstMatch(in: Self.matchView(Self.firstLine(held)), using: matcher) != nil
         }
         explain?(
             .started(
@@ -281,8 +283,9 @@ public struct MultilineEngine {
         }
         if flags.contains(.truncated) { slots[index].truncated = true }
         let before = bodies[index].count
-        if slots[index].lines > 0 { bodies[index].append(0x0A) }
-        bodies[index].append(contentsOf: text)
+        bodies[index].makeUnique()  // a copy of the engine shares its buffers until one of them writes
+        if slots[index].lines > 0 { bodies[index].write(0x0A) }
+        if let base = text.baseAddress { bodies[index].write(base, count: text.count) }
         slots[index].lines += 1
         slots[index].lastSeen = now
         pendingBytes += bodies[index].count - before
@@ -329,9 +332,9 @@ public struct MultilineEngine {
         let lastSeen = slots[index].lastSeen
         let time = slots[index].tentativeTime
         refeed.removeAll(keepingCapacity: true)
-        refeed.append(contentsOf: bodies[index][(committedBytes + 1)...])
+        refeed.append(contentsOf: bodies[index].bytes[(committedBytes + 1)...])
         pendingBytes -= bodies[index].count - committedBytes
-        bodies[index].removeSubrange(committedBytes...)
+        bodies[index].removeSuffix(from: committedBytes)
         slots[index].lines = slots[index].committedLines
         emit(index, reason: reason, why: why(), into: &sink)
         slots[index].parser = -1
@@ -357,18 +360,16 @@ public struct MultilineEngine {
         statistics.recordsByReason[Int(reason.rawValue)] += 1
         if let parserName { statistics.recordsByParser[parserName, default: 0] += 1 }
         if slot.truncated { statistics.truncatedRecords += 1 }
-        bodies[index].withUnsafeBytes { body in
-            sink.emit(
-                Record(
-                    source: slot.key.source, stream: slot.key.stream, time: slot.time, observedTime: slot.observed,
-                    body: body, lineCount: slot.lines, parser: parserName, flushReason: reason,
-                    truncated: slot.truncated, malformed: slot.malformed, continuation: slot.continuation))
-        }
+        sink.emit(
+            Record(
+                source: slot.key.source, stream: slot.key.stream, time: slot.time, observedTime: slot.observed,
+                body: bodies[index].bytes, lineCount: slot.lines, parser: parserName, flushReason: reason,
+                truncated: slot.truncated, malformed: slot.malformed, continuation: slot.continuation))
         pendingBytes -= bodies[index].count
-        if bodies[index].capacity > 64 * 1024 {
-            bodies[index] = []  // give back the memory of a big record
+        if bodies[index].capacity > Self.retainedBodyCapacity {
+            bodies[index] = RawBuffer(capacity: Self.initialBodyCapacity)  // give back the memory of a big record
         } else {
-            bodies[index].removeAll(keepingCapacity: true)
+            bodies[index].removeSuffix(from: 0)
         }
         slots[index].lines = 0
         slots[index].committedBytes = 0
@@ -389,7 +390,7 @@ public struct MultilineEngine {
         }
         if slots.count >= configuration.maxStreams { evict(into: &sink) }
         slots.append(Slot(key: key))
-        bodies.append([])
+        bodies.append(RawBuffer(capacity: Self.initialBodyCapacity))
         slotIndex[key] = slots.count - 1
         lastKey = key
         lastSlot = slots.count - 1
@@ -405,7 +406,7 @@ public struct MultilineEngine {
             }
         }
         var kept: [Slot] = []
-        var keptBodies: [[UInt8]] = []
+        var keptBodies: [RawBuffer] = []
         for index in slots.indices where slots[index].lines > 0 {
             kept.append(slots[index])
             keptBodies.append(bodies[index])
@@ -438,9 +439,8 @@ public struct MultilineEngine {
         guard slot.lines > 0, slot.parser < 0, slot.state < 0, !slot.malformed, !parsers.anyHeader.isEmpty else {
             return false
         }
-        return bodies[index].withUnsafeBytes { held in
-            parsers.anyHeader.firstMatch(in: Self.matchView(Self.firstLine(held)), using: matcher) != nil
-        }
+        let held = bodies[index].bytes
+        return parsers.anyHeader.firstMatch(in: Self.matchView(Self.firstLine(held)), using: matcher) != nil
     }
 
     // MARK: - Bytes

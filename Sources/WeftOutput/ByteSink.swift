@@ -1,3 +1,5 @@
+import WeftCore
+
 /// Where the output path writes bytes: the encoder's ``RawBuffer``, or a caller's `[UInt8]`.
 ///
 /// Generic code over this protocol is specialised for each, so the raw buffer's writes stay plain stores.
@@ -38,6 +40,13 @@ extension ByteSink {
             }
             write(buffer.baseAddress.unsafelyUnwrapped + index, count: 24 - index)
         }
+    }
+}
+
+extension RawBuffer: ByteSink {
+    @inline(__always)
+    mutating func writeEscaped(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        JSONString.escape(bytes, into: &self)
     }
 }
 

@@ -1,4 +1,5 @@
 import CWeftSIMD
+import WeftCore
 
 /// Writes arbitrary bytes as the inside of a JSON string: always valid JSON, always valid UTF-8.
 ///

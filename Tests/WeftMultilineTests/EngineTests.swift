@@ -195,6 +195,25 @@ import WeftTestSupport
         #expect(records.map(\.parser) == ["python", "java", nil])
     }
 
+    @Test func aCopiedEngineKeepsItsOwnPendingRecords() throws {
+        // Record buffers are shared by copies of the engine until one of them writes; each must see only its lines.
+        var first = try EngineHarness(parsers: ["java"])
+        first.pushLines("java.lang.IllegalStateException: boom\n\tat App.run(App.java:10)")
+        var second = first
+        first.push("\tat App.main(App.java:3)")
+        second.push("\tat Other.go(Other.java:99)")
+        second.push("\tat Other.main(Other.java:1)")
+        #expect(
+            first.finish().map(\.body) == [
+                "java.lang.IllegalStateException: boom\n\tat App.run(App.java:10)\n\tat App.main(App.java:3)"
+            ])
+        #expect(
+            second.finish().map(\.body) == [
+                "java.lang.IllegalStateException: boom\n\tat App.run(App.java:10)\n\tat Other.go(Other.java:99)"
+                    + "\n\tat Other.main(Other.java:1)"
+            ])
+    }
+
     @Test func explainSaysWhy() throws {
         var h = try EngineHarness(parsers: ["java"])
         var events: [ExplainEvent] = []
