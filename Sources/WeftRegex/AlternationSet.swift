@@ -193,7 +193,8 @@ public final class AlternationSet {
                 let entry = entries[Int(dispatch[Int(bytes[0])])]
                 let members = memberIndices[Int(entry.memberStart)..<Int(entry.memberStart + entry.memberCount)]
                 let never = members.allSatisfy {
-                    !patternAnchored[Int($0)] || patterns[Int($0)].cannotMatch(anySubjectStartingWith: head)
+                    !patternAnchored[Int($0)]
+                        || patterns[Int($0)].cannotMatch(anySubjectStartingWith: head, using: matcher.matchData)
                 }
                 verdicts.set(slot, never ? .neverMatches : .mayMatch)
             }

@@ -21,7 +21,9 @@ public enum MatchOutcome: Equatable, Sendable {
 ///   full limit, so long lines still match as they should; a pathological pattern stops costing more than a few
 ///   microseconds per hopeless line, and the lines around it keep their speed.
 public final class Matcher {
-    private let matchData: OpaquePointer
+    /// Also lent to ``Pattern/cannotMatch(anySubjectStartingWith:using:)`` (prefix verdicts), so that a check
+    /// allocates nothing.
+    let matchData: OpaquePointer
     private let context: OpaquePointer
     private let probationContext: OpaquePointer
     private let jitStack: OpaquePointer?

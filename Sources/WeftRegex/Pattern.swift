@@ -94,13 +94,11 @@ public final class Pattern: @unchecked Sendable {
     ///
     /// A hard partial match of the prefix alone answers it: PCRE2 reports "no match" only when every way of matching
     /// failed before the end of the prefix, so nothing written after it could change that.
-    func cannotMatch(anySubjectStartingWith prefix: UnsafeRawBufferPointer) -> Bool {
+    func cannotMatch(anySubjectStartingWith prefix: UnsafeRawBufferPointer, using matchData: OpaquePointer) -> Bool {
         guard isAnchored, let base = prefix.baseAddress else { return false }
-        let data = pcre2_match_data_create_8(1, nil)
-        defer { pcre2_match_data_free_8(data) }
         let rc = pcre2_match_8(
-            code, base.assumingMemoryBound(to: UInt8.self), prefix.count, 0, PCRE2_PARTIAL_HARD | PCRE2_NO_JIT, data,
-            nil)
+            code, base.assumingMemoryBound(to: UInt8.self), prefix.count, 0, PCRE2_PARTIAL_HARD | PCRE2_NO_JIT,
+            matchData, nil)
         return rc == -1  // PCRE2_ERROR_NOMATCH
     }
 
