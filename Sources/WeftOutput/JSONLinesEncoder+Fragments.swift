@@ -12,6 +12,38 @@ struct FragmentCache {
     private var arena: [UInt8] = []
     /// What each cached source's fragments were encoded from, to notice a changed ``SourceInfo`` for the same id.
     private var sources: [SourceInfo] = []
+    /// Where each cached source's attribute and resource arrays keep their elements: the per-record check compares
+    /// these addresses (the cached copy in `sources` keeps the buffers alive and shared, so a changed array always
+    /// has moved) instead of copying the cached description out, which retained and released both arrays per record.
+    private var storage: [StorageIdentity] = []
+
+    struct StorageIdentity: Equatable {
+        var attributes: UnsafeRawPointer?
+        var attributesCount: Int
+        var resource: UnsafeRawPointer?
+        var resourceCount: Int
+
+        @inline(__always)
+        init(_ info: borrowing SourceInfo) {
+            (attributes, attributesCount) = info.attributes.withUnsafeBufferPointer {
+                (UnsafeRawPointer($0.baseAddress), $0.count)
+            }
+            (resource, resourceCount) = info.resource.withUnsafeBufferPointer {
+                (UnsafeRawPointer($0.baseAddress), $0.count)
+            }
+        }
+
+        static var none: StorageIdentity {
+            StorageIdentity(attributes: nil, attributesCount: -1, resource: nil, resourceCount: -1)
+        }
+
+        init(attributes: UnsafeRawPointer?, attributesCount: Int, resource: UnsafeRawPointer?, resourceCount: Int) {
+            self.attributes = attributes
+            self.attributesCount = attributesCount
+            self.resource = resource
+            self.resourceCount = resourceCount
+        }
+    }
     private var sourceRanges: [SourceRanges] = []
     private var parserNames: [String] = []
     private var parserRanges: [Range<Int>] = []
@@ -34,7 +66,15 @@ struct FragmentCache {
         let index = Int(id)
         if index < sourceRanges.count {
             let ranges = sourceRanges[index]
-            if ranges.isCached, sources.withUnsafeBufferPointer({ Self.same($0[index], info) }) { return ranges }
+            if ranges.isCached, storage[index] == StorageIdentity(info),
+                sources.withUnsafeBufferPointer({ $0[index].path == info.path })
+            {
+                return ranges
+            }
+            if ranges.isCached, sources.withUnsafeBufferPointer({ Self.same($0[index], info) }) {
+                storage[index] = StorageIdentity(info)  // equal, in other buffers
+                return ranges
+            }
         }
         return encodeSource(index, info)
     }
@@ -51,8 +91,10 @@ struct FragmentCache {
         } else {
             sourceRanges.append(contentsOf: repeatElement(.none, count: index + 1 - sourceRanges.count))
             sources.append(contentsOf: repeatElement(SourceInfo(path: nil), count: index + 1 - sources.count))
+            storage.append(contentsOf: repeatElement(.none, count: index + 1 - storage.count))
         }
         sources[index] = info
+        storage[index] = StorageIdentity(sources[index])
         compactIfWasteful()
         let ranges = encode(info)
         sourceRanges[index] = ranges
