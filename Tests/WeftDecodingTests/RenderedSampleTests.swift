@@ -2,6 +2,7 @@ import Testing
 import WeftCore
 import WeftDecoding
 import WeftJoin
+import WeftTestSupport
 
 /// The renderings `Samples/render/render.py` wrote of `Samples/render/testdata/input.log` decode, with the format
 /// detected, back to that input: the script and the decoder agree on the runtimes' rules.
@@ -58,7 +59,7 @@ import WeftJoin
         #expect(decoded.malformed == 0)
         #expect(Set(decoded.lines.map(\.stream)) == [.stdout, .stderr])
         // Docker's encoder replaced the invalid bytes with U+FFFD.
-        #expect(byTime(decoded.lines) == input.lines.map(RuntimeRenderer.goSanitized))
+        #expect(byTime(decoded.lines) == input.lines.map(GoJSON.sanitized))
     }
 
     @Test func containerd() throws {

@@ -2,6 +2,7 @@ import Testing
 import WeftCore
 import WeftDecoding
 import WeftJoin
+import WeftTestSupport
 
 /// Prints decode and decode+join throughput; not a timed test (it asserts nothing about speed) and off unless
 /// `WEFT_BENCH=1`. Meaningful only in release: `WEFT_BENCH=1 swift test -c release --filter ThroughputCheck`.
@@ -21,22 +22,6 @@ struct ThroughputCheck {
             "INFO: 10.0.3.17:51234 - \"POST /api/v1/cart HTTP/1.1\" 201 Created",
         ]
         return (0..<count).map { messages[$0 % messages.count] + " #\($0)" }
-    }
-
-    static func goEscaped(_ text: String) -> String {
-        var out = ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\t": out += "\\u0009"
-            case "<": out += "\\u003c"
-            case ">": out += "\\u003e"
-            case "&": out += "\\u0026"
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
     }
 
     /// All lines in one buffer, with their ranges (as the framer would hand them over).
@@ -84,7 +69,7 @@ struct ThroughputCheck {
     @Test func decodeThroughput() {
         let lines = Self.sampleLines(200_000)
         let docker = lines.enumerated().map { index, text in
-            #"{"log":"\#(Self.goEscaped(text))\n","stream":"\#(index % 3 == 0 ? "stderr" : "stdout")","#
+            #"{"log":\#(GoJSON.quoted(text + "\n")),"stream":"\#(index % 3 == 0 ? "stderr" : "stdout")","#
                 + #""time":"2026-03-14T09:00:01.\#(100_000_000 + index)Z"}"#
         }
         let cri = lines.enumerated().map { index, text in

@@ -55,19 +55,9 @@ enum Fixtures {
         }
     }
 
-    /// One Docker json-file line carrying `log` (escaped as moby does for these tests' characters).
+    /// One Docker json-file line carrying `log`, escaped as Docker does.
     static func docker(_ log: String, stream: String = "stderr", time: String = "2026-11-29T05:00:00.5Z") -> String {
-        var escaped = ""
-        for scalar in log.unicodeScalars {
-            switch scalar {
-            case "\"": escaped += "\\\""
-            case "\\": escaped += "\\\\"
-            case "\n": escaped += "\\n"
-            case "\t": escaped += "\\t"
-            default: escaped.unicodeScalars.append(scalar)
-            }
-        }
-        return "{\"log\":\"\(escaped)\",\"stream\":\"\(stream)\",\"time\":\"\(time)\"}\n"
+        "{\"log\":\(GoJSON.quoted(log)),\"stream\":\"\(stream)\",\"time\":\"\(time)\"}\n"
     }
 
     /// Every sample capture that has an expectation, as paths relative to Samples/.
