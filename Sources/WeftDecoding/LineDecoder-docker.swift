@@ -85,7 +85,7 @@ extension LineDecoder {
                     fields.stream = Self.streamNamed(p, i + 1, end - 1)
                     i = end
                 case .time:
-                    guard p[i] == UInt8(ascii: "\""), let end = Self.skipShortString(p, i, n) else { return false }
+                    guard p[i] == UInt8(ascii: "\""), let end = Self.skipString(p, i, n) else { return false }
                     let value = UnsafeRawBufferPointer(start: p + i + 1, count: end - i - 2)
                     guard let time = RFC3339.parseDetailed(value, cache: &dayCache) else { return false }
                     fields.time = time.nanos
@@ -236,40 +236,13 @@ extension LineDecoder {
             i &+= weft_json_string_span(p + i, n &- i, 1)
             guard i < n else { return }
             if p[i] < 0x80 { return }
-            let length = utf8SequenceLength(p, i, n)
-            if length == 0 {
+            let length = UTF8Bytes.sequenceLength(p, at: i, end: n)
+            if length < 0 {
                 invalid = true
                 i &+= 1
             } else {
                 i &+= length
             }
-        }
-    }
-
-    /// The length of the valid UTF-8 sequence starting at `i` (whose first byte is at least 0x80), or 0.
-    @inline(__always)
-    static func utf8SequenceLength(_ p: UnsafePointer<UInt8>, _ i: Int, _ n: Int) -> Int {
-        let b0 = p[i]
-        @inline(__always) func continuation(_ k: Int, _ low: UInt8 = 0x80, _ high: UInt8 = 0xBF) -> Bool {
-            i + k < n && p[i + k] >= low && p[i + k] <= high
-        }
-        switch b0 {
-        case 0xC2...0xDF:
-            return continuation(1) ? 2 : 0
-        case 0xE0:
-            return continuation(1, 0xA0) && continuation(2) ? 3 : 0
-        case 0xED:
-            return continuation(1, 0x80, 0x9F) && continuation(2) ? 3 : 0
-        case 0xE1...0xEF:
-            return continuation(1) && continuation(2) ? 3 : 0
-        case 0xF0:
-            return continuation(1, 0x90) && continuation(2) && continuation(3) ? 4 : 0
-        case 0xF1...0xF3:
-            return continuation(1) && continuation(2) && continuation(3) ? 4 : 0
-        case 0xF4:
-            return continuation(1, 0x80, 0x8F) && continuation(2) && continuation(3) ? 4 : 0
-        default:
-            return 0
         }
     }
 
@@ -392,14 +365,6 @@ extension LineDecoder {
             guard b == UInt8(ascii: "\\") else { return nil }
             j += 2
         }
-    }
-
-    /// ``skipString(_:_:_:)`` for short values such as timestamps: a plain byte loop, no word-at-a-time setup.
-    @inline(__always)
-    static func skipShortString(_ p: UnsafePointer<UInt8>, _ i: Int, _ n: Int) -> Int? {
-        let j = i + 1 + weft_json_string_span(p + i + 1, n - i - 1, 0)
-        guard j < n else { return nil }
-        return p[j] == UInt8(ascii: "\"") ? j + 1 : skipString(p, i, n)
     }
 
     /// The index after the JSON value starting at `i`, or nil. Nested objects and arrays are skipped by bracket

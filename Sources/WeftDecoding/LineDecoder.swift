@@ -24,7 +24,7 @@ import WeftCore
 ///
 /// A decoder is a value: copies decode independently (the buffer is copied on write), so it can move between tasks.
 public struct LineDecoder: @unchecked Sendable {
-    // @unchecked: the only reference is `scratch`, which is written only after `isKnownUniquelyReferenced`, the same
+    // @unchecked: the only reference is `scratch`'s storage, which is written only after `makeUnique()`, the same
     // copy-on-write discipline as the standard library's collections.
 
     /// The format this decoder was created for (possibly ``LogFormat/auto``).
@@ -44,7 +44,8 @@ public struct LineDecoder: @unchecked Sendable {
     /// The format in use; nil while `.auto` has not seen a non-blank line.
     private var decided: LogFormat?
     private var runtimeSeen: ContainerRuntime?
-    private var scratch = DecodeScratch(capacity: 256)
+    /// Where `log` values with escapes are unescaped; its memory stays put until the next decode.
+    private var scratch = RawBuffer(capacity: 256)
     private var attributesRaw: [UInt8] = []
     var dayCache = RFC3339.DayCache()
 
@@ -141,9 +142,8 @@ public struct LineDecoder: @unchecked Sendable {
     /// The scratch buffer, unshared and at least `count` bytes long.
     @inline(__always)
     mutating func scratchBase(reserving count: Int) -> UnsafeMutableRawPointer {
-        if !isKnownUniquelyReferenced(&scratch) {
-            scratch = DecodeScratch(capacity: Swift.max(count, scratch.capacity))
-        }
+        scratch.removeSuffix(from: 0)  // the previous line's text is not kept, so growing copies nothing
+        scratch.makeUnique()
         scratch.reserve(count)
         return scratch.base
     }

@@ -102,7 +102,7 @@ public struct PartialJoiner: Sendable {
             var run = runs.remove(at: index).value
             pendingBytes -= held
             run.bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: line.text[..<(maxLineBytes - held)]))
-            let cut = Self.boundary(maxLineBytes) { $0 < maxLineBytes ? run.bytes[$0] : line.text[$0 - held] }
+            let cut = UTF8Bytes.cut(atMost: maxLineBytes) { $0 < maxLineBytes ? run.bytes[$0] : line.text[$0 - held] }
             truncatedLines += 1
             run.bytes.withUnsafeBytes { bytes in
                 emit(
@@ -158,7 +158,7 @@ public struct PartialJoiner: Sendable {
         var bytes = spareBuffers.popLast() ?? []
         if line.text.count > maxLineBytes {
             // The first chunk alone is over the bound: cut it, and consume the rest of its run.
-            let cut = Self.boundary(maxLineBytes) { line.text[$0] }
+            let cut = UTF8Bytes.cut(atMost: maxLineBytes) { line.text[$0] }
             truncatedLines += 1
             var truncated = line
             truncated.text = UnsafeRawBufferPointer(rebasing: line.text[..<cut])
@@ -181,7 +181,7 @@ public struct PartialJoiner: Sendable {
             emit(line)
             return
         }
-        let cut = Self.boundary(maxLineBytes) { line.text[$0] }
+        let cut = UTF8Bytes.cut(atMost: maxLineBytes) { line.text[$0] }
         truncatedLines += 1
         var truncated = line
         truncated.text = UnsafeRawBufferPointer(rebasing: line.text[..<cut])
@@ -220,16 +220,5 @@ public struct PartialJoiner: Sendable {
 
     private static func ordered(_ keys: [StreamKey]) -> [StreamKey] {
         keys.sorted { ($0.source, $0.stream.rawValue) < ($1.source, $1.stream.rawValue) }
-    }
-
-    /// Where to cut a text longer than `limit` so that no UTF-8 character is split: `limit` itself unless the byte
-    /// there continues a character, else the start of that character if it is at most three bytes back and not at 0.
-    /// `byte(i)` must answer for `0...limit`.
-    @inline(__always)
-    static func boundary(_ limit: Int, byte: (Int) -> UInt8) -> Int {
-        var cut = limit
-        while cut > 0 && limit - cut < 3 && byte(cut) & 0xC0 == 0x80 { cut -= 1 }
-        if cut == 0 || byte(cut) & 0xC0 == 0x80 { return limit }
-        return cut
     }
 }

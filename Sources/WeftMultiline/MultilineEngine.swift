@@ -278,7 +278,7 @@ public struct MultilineEngine {
             }
         }
         if text.count > configuration.maxBytes {
-            text = UnsafeRawBufferPointer(rebasing: text[..<Self.utf8Boundary(text, atMost: configuration.maxBytes)])
+            text = UnsafeRawBufferPointer(rebasing: text[..<UTF8Bytes.cut(atMost: configuration.maxBytes) { text[$0] }])
             slots[index].truncated = true
         }
         if flags.contains(.truncated) { slots[index].truncated = true }
@@ -465,16 +465,5 @@ public struct MultilineEngine {
             return UnsafeRawBufferPointer(rebasing: text[..<(text.count - 1)])
         }
         return text
-    }
-
-    /// The largest cut position ≤ `limit` that does not split a UTF-8 sequence.
-    static func utf8Boundary(_ text: UnsafeRawBufferPointer, atMost limit: Int) -> Int {
-        var cut = limit
-        var steps = 0
-        while cut > 0 && steps < 4 && cut < text.count && text[cut] & 0xC0 == 0x80 {
-            cut -= 1
-            steps += 1
-        }
-        return steps == 4 ? limit : cut
     }
 }

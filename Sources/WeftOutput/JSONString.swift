@@ -64,13 +64,13 @@ public enum JSONString {
                 destination += written
                 if index >= pieceEnd { break }
                 // Valid multibyte characters are copied; text that has one usually has more in a row.
-                var length = utf8SequenceLength(source, at: index, end: end)
+                var length = UTF8Bytes.sequenceLength(source, at: index, end: end)
                 while length > 0 {
                     destination.update(from: source + index, count: length)
                     destination += length
                     index += length
                     guard index < pieceEnd, source[index] >= 0x80 else { break }
-                    length = utf8SequenceLength(source, at: index, end: end)
+                    length = UTF8Bytes.sequenceLength(source, at: index, end: end)
                 }
                 if length < 0 {
                     // U+FFFD for the maximal invalid subpart.
@@ -85,45 +85,5 @@ public enum JSONString {
             out.advance(by: destination - start)
         }
         return replaced
-    }
-
-    /// The length of the valid UTF-8 sequence at `index` (a byte ≥ 0x80), or minus the length of its maximal invalid
-    /// subpart (Unicode 15, table 3-7: the longest prefix of a well-formed sequence, or one byte).
-    @inline(__always)
-    static func utf8SequenceLength(_ base: UnsafePointer<UInt8>, at index: Int, end: Int) -> Int {
-        let lead = base[index]
-        let continuationCount: Int
-        var low: UInt8 = 0x80
-        var high: UInt8 = 0xBF
-        switch lead {
-        case 0xC2...0xDF: continuationCount = 1
-        case 0xE0:
-            continuationCount = 2
-            low = 0xA0  // shorter forms are overlong
-        case 0xE1...0xEC, 0xEE...0xEF: continuationCount = 2
-        case 0xED:
-            continuationCount = 2
-            high = 0x9F  // ED A0...ED BF encode surrogates
-        case 0xF0:
-            continuationCount = 3
-            low = 0x90  // shorter forms are overlong
-        case 0xF1...0xF3: continuationCount = 3
-        case 0xF4:
-            continuationCount = 3
-            high = 0x8F  // above U+10FFFF otherwise
-        default:
-            return -1  // a continuation byte, C0, C1 or F5...FF: never valid here
-        }
-        guard index + 1 < end else { return -1 }
-        let second = base[index + 1]
-        guard second >= low && second <= high else { return -1 }
-        var offset = 2
-        while offset <= continuationCount {
-            guard index + offset < end,
-                base[index + offset] & 0xC0 == 0x80
-            else { return -offset }
-            offset += 1
-        }
-        return continuationCount + 1
     }
 }
