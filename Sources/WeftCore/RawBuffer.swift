@@ -66,14 +66,6 @@ public struct RawBuffer {
         _count &+= 1
     }
 
-    @inlinable @inline(__always)
-    public mutating func write(_ first: UInt8, _ second: UInt8) {
-        reserve(2)
-        base.storeBytes(of: first, toByteOffset: count, as: UInt8.self)
-        base.storeBytes(of: second, toByteOffset: count &+ 1, as: UInt8.self)
-        _count &+= 2
-    }
-
     /// Counts `extra` bytes written directly at `base + count` (after ``reserve(_:)``) as part of the contents.
     @inlinable @inline(__always)
     public mutating func advance(by extra: Int) {

@@ -178,8 +178,7 @@ public struct MultilineEngine {
                             tentative: tentative))
                 }
                 if tentative && !slot.hasTentative {
-                    slots[index].committedBytes = bodies[index].count
-                    slots[index].committedLines = slot.lines
+                    commit(index)  // the trial starts after what the record holds now
                     slots[index].tentativeTime = time
                 }
                 append(index, text: text, flags: flags, now: now, into: &sink)
@@ -311,8 +310,6 @@ public struct MultilineEngine {
             // The current record alone is bounded by maxBytes.
             guard let oldest = quietestPendingSlot(sparing: current) else { return }
             emit(oldest, reason: .bufferFull, why: "pending records reached the total byte bound", into: &sink)
-            slots[oldest].state = -1
-            slots[oldest].parser = -1
         }
     }
 
@@ -323,8 +320,6 @@ public struct MultilineEngine {
         guard slots[index].lines > 0 else { return }
         if !slots[index].hasTentative {
             emit(index, reason: reason, why: why(), into: &sink)
-            slots[index].parser = -1
-            slots[index].state = -1
             return
         }
         // Keep the trial lines aside, emit the record without them, then process them as new lines.
@@ -337,8 +332,6 @@ public struct MultilineEngine {
         bodies[index].removeSuffix(from: committedBytes)
         slots[index].lines = slots[index].committedLines
         emit(index, reason: reason, why: why(), into: &sink)
-        slots[index].parser = -1
-        slots[index].state = -1
         let lines = refeed
         lines.withUnsafeBytes { all in
             var start = 0
@@ -372,6 +365,8 @@ public struct MultilineEngine {
             bodies[index].removeSuffix(from: 0)
         }
         slots[index].lines = 0
+        slots[index].parser = -1
+        slots[index].state = -1
         slots[index].committedBytes = 0
         slots[index].committedLines = 0
         slots[index].truncated = false

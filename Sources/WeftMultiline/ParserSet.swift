@@ -47,7 +47,6 @@ public final class ParserSet: @unchecked Sendable {
 
     /// The parsers' names, in priority order.
     public var names: [String] { parsers.map(\.file.name) }
-    public var ruleFiles: [RuleFile] { parsers.map(\.file) }
 
     /// Compiles `files`. Earlier files win when two start rules match the same line.
     ///

@@ -8,8 +8,6 @@ protocol ByteSink {
     mutating func write(_ pointer: UnsafeRawPointer, count: Int)
     /// Appends one byte.
     mutating func write(_ byte: UInt8)
-    /// Appends two bytes (an escape such as `\n`).
-    mutating func write(_ first: UInt8, _ second: UInt8)
     /// Appends `bytes` escaped for the inside of a JSON string (``JSONString``); true if invalid UTF-8 was replaced.
     mutating func writeEscaped(_ bytes: UnsafeRawBufferPointer) -> Bool
 }
@@ -59,12 +57,6 @@ extension Array: ByteSink where Element == UInt8 {
     @inline(__always)
     mutating func write(_ byte: UInt8) {
         append(byte)
-    }
-
-    @inline(__always)
-    mutating func write(_ first: UInt8, _ second: UInt8) {
-        append(first)
-        append(second)
     }
 
     /// Escapes through a ``RawBuffer`` (the encoder's hot path never writes to an array).

@@ -44,6 +44,11 @@ public struct PipelineStatistics: Sendable, Equatable {
     /// Lines that carried no time while the log's timestamps drive the clock (replay): the flush timeout cannot
     /// fire between them.
     public var untimedLines = 0
+
+    mutating func noteTime(_ time: Int64) {
+        if firstTime == Timestamp.none || time < firstTime { firstTime = time }
+        if time > lastTime { lastTime = time }
+    }
 }
 
 /// The whole engine in one value: framing → decoding → partial join → multiline, per source, bytes in and records out.
@@ -206,17 +211,13 @@ struct Core {
             sink.sources[line.source].attributes = attributes
         }
         var now = now
-        if line.time != Timestamp.none {
-            if stats.firstTime == Timestamp.none || line.time < stats.firstTime { stats.firstTime = line.time }
-            if line.time > stats.lastTime { stats.lastTime = line.time }
-        }
+        if line.time != Timestamp.none { stats.noteTime(line.time) }
         if configuration.clock == .logTimestamps {
             if line.time == Timestamp.none && !line.flags.contains(.malformed) {
                 // Plain text: the time the application printed at the start of the line, if any.
                 if let printed = LeadingTimestamp.parse(line.text, year: configuration.plainTimestampYear) {
                     line.time = printed
-                    if stats.firstTime == Timestamp.none || printed < stats.firstTime { stats.firstTime = printed }
-                    if printed > stats.lastTime { stats.lastTime = printed }
+                    stats.noteTime(printed)
                 } else {
                     stats.untimedLines += 1
                 }

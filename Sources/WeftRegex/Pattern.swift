@@ -27,6 +27,8 @@ public final class Pattern: @unchecked Sendable {
     public let source: String
     /// Whether the JIT compiled this pattern; when it did not, matching uses the interpreter.
     public let isJITCompiled: Bool
+    /// Whether every match must start at the beginning of the subject (`^` at the front of every alternative).
+    public let isAnchored: Bool
     /// Set the first time a match of this pattern hits a ``Matcher``'s match limit (see ``Matcher``).
     private let probation = Atomic<Bool>(false)
 
@@ -52,6 +54,9 @@ public final class Pattern: @unchecked Sendable {
         code = compiled
         self.source = source
         isJITCompiled = pcre2_jit_compile_8(compiled, PCRE2_JIT_COMPLETE) == 0
+        var allOptions: UInt32 = 0
+        _ = pcre2_pattern_info_8(compiled, UInt32(PCRE2_INFO_ALLOPTIONS), &allOptions)
+        isAnchored = allOptions & PCRE2_ANCHORED != 0
     }
 
     deinit { pcre2_code_free_8(code) }
@@ -67,13 +72,6 @@ public final class Pattern: @unchecked Sendable {
         var value: UInt32 = 0
         _ = pcre2_pattern_info_8(code, UInt32(PCRE2_INFO_BACKREFMAX), &value)
         return Int(value)
-    }
-
-    /// Whether every match must start at the beginning of the subject (`^` at the front of every alternative).
-    public var isAnchored: Bool {
-        var options: UInt32 = 0
-        _ = pcre2_pattern_info_8(code, UInt32(PCRE2_INFO_ALLOPTIONS), &options)
-        return options & PCRE2_ANCHORED != 0
     }
 
     /// Whether a subject whose first byte is `byte` could match (asked once per byte when a set is built).

@@ -1,12 +1,6 @@
 import WeftCore
 import WeftMultiline
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 /// Prints the engine's decisions for `--explain`, one line per input line and one per record that ends:
 ///
 /// ```text
@@ -32,8 +26,7 @@ final class ExplainPrinter: Sendable {
             let plural = lines == 1 ? "line" : "lines"
             text = "\(Self.prefix(key)) └─ record: \(parser ?? "ordinary"), \(lines) \(plural), \(reason) (\(why))"
         }
-        let bytes = Array((text + "\n").utf8)
-        bytes.withUnsafeBytes { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
+        writeStandardError(text + "\n")
     }
 
     private static func prefix(_ key: StreamKey) -> String {
