@@ -45,7 +45,7 @@ import WeftTestSupport
         Files.read("\(Self.directory)/input.log").map(Files.lines)
     }
 
-    /// Lines ordered by time (each input line was written at its own time), with their streams checked.
+    /// Lines ordered by time (each input line was written at its own time).
     private func byTime(_ lines: [DecodedLine]) -> [[UInt8]] {
         lines.enumerated().sorted { ($0.element.time, $0.offset) < ($1.element.time, $1.offset) }.map(\.element.text)
     }
@@ -68,6 +68,7 @@ import WeftTestSupport
         #expect(decoded.format == .cri)
         #expect(decoded.runtime == .containerd)
         #expect(decoded.malformed == 0)
+        #expect(Set(decoded.lines.map(\.stream)) == [.stdout, .stderr])
         // containerd's line reader drops the "\r" of "\r\n" (the last line has no newline, so keeps its bytes).
         let expected = input.lines.enumerated().map { index, line in
             index < input.lines.count - 1 && line.last == 0x0D ? Array(line.dropLast()) : line
@@ -81,6 +82,7 @@ import WeftTestSupport
         #expect(decoded.format == .cri)
         #expect(decoded.runtime == .crio)
         #expect(decoded.malformed == 0)
+        #expect(Set(decoded.lines.map(\.stream)) == [.stdout, .stderr])
         #expect(byTime(decoded.lines) == input.lines)
     }
 

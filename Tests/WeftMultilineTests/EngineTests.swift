@@ -283,6 +283,8 @@ import WeftTestSupport
         h.engine.explain = { _ in events += 1 }
         h.push("Error: boom")
         for i in 0..<200 { h.push("line \(i)") }
+        // The trial failed after maxTentativeLines lines, long before the input ended.
+        #expect(h.sink.records.first?.body == "Error: boom")
         let records = h.finish()
         #expect(records.first?.body == "Error: boom")
         #expect(records.count == 201)

@@ -16,6 +16,7 @@ import Testing
         #expect(throws: PatternError.self) { try Pattern("a(b") }
         do {
             _ = try Pattern("ab[")
+            Issue.record("an unterminated class must not compile")
         } catch {
             #expect(error.offset == 3)
             #expect(error.message.contains("missing terminating ]"))
