@@ -61,7 +61,7 @@ public struct PipelineStatistics: Sendable, Equatable {
 /// let stdin = pipeline.addSource(SourceInfo(path: nil))
 /// pipeline.feed(chunk, from: stdin, now: clock.now(), into: &output)
 /// pipeline.advance(to: clock.now(), into: &output)
-/// pipeline.finish(into: &output)
+/// pipeline.finish(now: clock.now(), into: &output)
 /// ```
 public struct Pipeline {
     public let configuration: PipelineConfiguration
@@ -144,10 +144,11 @@ public struct Pipeline {
     }
 
     /// Flushes everything still pending (end of input, shutdown).
-    public mutating func finish<O: RecordOutput>(into output: inout O) {
+    public mutating func finish<O: RecordOutput>(now: Int64, into output: inout O) {
+        let current = configuration.clock == .logTimestamps ? max(now, core.logNow) : now
         withUnsafeMutablePointer(to: &output) { pointer in
             var sink = OutputSink(output: pointer, sources: sources)
-            core.finish(sink: &sink)
+            core.finish(now: current, sink: &sink)
         }
     }
 
@@ -244,8 +245,7 @@ struct Core {
         engine.advance(to: now, into: &sink)
     }
 
-    mutating func finish<O: RecordOutput>(sink: inout OutputSink<O>) {
-        let now = logNow == Int64.min ? 0 : logNow
+    mutating func finish<O: RecordOutput>(now: Int64, sink: inout OutputSink<O>) {
         joiner.finish { whole in engine.push(whole, now: now, into: &sink) }
         engine.finish(into: &sink)
     }

@@ -47,7 +47,7 @@ public enum SampleRun {
         let source = pipeline.addSource(SourceInfo(path: path))
         bytes.withUnsafeBytes { pipeline.feed($0, from: source, now: 0, into: &output) }
         pipeline.endOfSource(source, now: 0, into: &output)
-        pipeline.finish(into: &output)
+        pipeline.finish(now: 0, into: &output)
         return output.records
     }
 

@@ -103,7 +103,7 @@ struct Runner {
 
     /// Flushes everything pending and writes it out.
     mutating func finish() throws {
-        pipeline.finish(into: &output)
+        pipeline.finish(now: clock.now(), into: &output)
         try output.check()
         try output.flush()
     }

@@ -43,7 +43,7 @@ enum Fixtures {
             clock.advance(byMilliseconds: 1)
         }
         pipeline.endOfSource(source, now: clock.now, into: &output)
-        pipeline.finish(into: &output)
+        pipeline.finish(now: clock.now, into: &output)
         return (output.records, output, pipeline)
     }
 

@@ -1,12 +1,32 @@
 import Testing
 import WeftCore
 import WeftDecoding
+import WeftMultiline
 import WeftPipeline
 import WeftTestSupport
 
 @Suite struct PipelineTests {
     func docker(_ log: String, stream: String = "stderr", time: String = "2026-11-29T05:00:00.5Z") -> String {
         Fixtures.docker(log, stream: stream, time: time)
+    }
+
+    @Test func aPartialLineLeftAtTheEndTakesTheTimeOfFinish() throws {
+        // A Docker chunk without its newline is held by the joiner; at finish it leaves as a record observed when the
+        // caller says (it was observed at 1970-01-01 when finish had no time of its own).
+        struct Observed: RecordOutput {
+            var times: [Int64] = []
+            mutating func write(_ record: Record, source: SourceInfo) { times.append(record.observedTime) }
+        }
+        var pipeline = Pipeline(parsers: try .make(), configuration: .init())
+        var output = Observed()
+        let source = pipeline.addSource(SourceInfo(path: nil))
+        let start: Int64 = 1_700_000_000_000_000_000
+        Array(docker("cut short, no newline").utf8).withUnsafeBytes {
+            pipeline.feed($0, from: source, now: start, into: &output)
+        }
+        pipeline.endOfSource(source, now: start, into: &output)
+        pipeline.finish(now: start + 5, into: &output)
+        #expect(output.times == [start + 5])
     }
 
     @Test func dockerTraceInterleavedWithStdout() throws {

@@ -38,7 +38,7 @@ struct EncodingOutput: RecordOutput {
             Array(write.line.utf8).withUnsafeBytes { pipeline.feed($0, from: source, now: write.at, into: &output) }
         }
         pipeline.endOfSource(source, now: clock.now, into: &output)
-        pipeline.finish(into: &output)
+        pipeline.finish(now: clock.now, into: &output)
         return output.records
     }
 
@@ -50,13 +50,13 @@ struct EncodingOutput: RecordOutput {
         let source = pipeline.addSource(SourceInfo(path: "/var/log/app.log"))
         bytes.withUnsafeBytes { pipeline.feed($0, from: source, now: 0, into: &output) }
         pipeline.endOfSource(source, now: 0, into: &output)
-        pipeline.finish(into: &output)
+        pipeline.finish(now: 0, into: &output)
         var encoded = EncodingOutput()
         var again = Pipeline(parsers: try ParserSet.make(), configuration: configuration)
         let id = again.addSource(SourceInfo(path: "/var/log/app.log"))
         bytes.withUnsafeBytes { again.feed($0, from: id, now: 0, into: &encoded) }
         again.endOfSource(id, now: 0, into: &encoded)
-        again.finish(into: &encoded)
+        again.finish(now: 0, into: &encoded)
         return (output, encoded.bytes)
     }
 
@@ -148,7 +148,7 @@ struct EncodingOutput: RecordOutput {
             Array("no time here\nnor here\n".utf8).withUnsafeBytes {
                 pipeline.feed($0, from: source, now: 0, into: &output)
             }
-            pipeline.finish(into: &output)
+            pipeline.finish(now: 0, into: &output)
             return (output, pipeline.statistics)
         }()
         #expect(pipelineStats.untimedLines == 2)

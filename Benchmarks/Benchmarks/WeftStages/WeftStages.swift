@@ -312,7 +312,7 @@ let benchmarks: @Sendable () -> Void = {
                     }
                 }
                 pipeline.endOfSource(source, now: now, into: &output)
-                pipeline.finish(into: &output)
+                pipeline.finish(now: now, into: &output)
             }
             blackHole(output.written)
             Throughput.report(
