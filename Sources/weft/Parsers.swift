@@ -6,6 +6,18 @@ import WeftMultiline
 import WeftOutput
 import WeftPipeline
 
+/// Reads and parses one rule file; a file that cannot be read is reported as `given` (the option or argument) and
+/// its path.
+func loadRuleFile(_ path: String, given: String) throws -> (file: RuleFile, text: String) {
+    let text: String
+    do {
+        text = try readTextFile(path)
+    } catch {
+        throw ValidationError("\(given) \(path): \(error)")
+    }
+    return (try RuleFile.parse(text, origin: path), text)
+}
+
 /// `weft parsers`: see the parsers and test rule files against samples.
 struct Parsers: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,10 +30,7 @@ struct Parsers: ParsableCommand {
         var parsersFiles: [String] = []
 
         func load() throws -> [(file: RuleFile, text: String)] {
-            try parsersFiles.map { path in
-                let text = try readTextFile(path)
-                return (try RuleFile.parse(text, origin: path), text)
-            }
+            try parsersFiles.map { try loadRuleFile($0, given: "--parsers-file") }
         }
     }
 
@@ -81,8 +90,7 @@ struct Parsers: ParsableCommand {
         @Option(help: "Input format: auto, docker, cri or plain.") var format: LogFormat = .auto
 
         func run() throws {
-            let text = try readTextFile(rules)
-            let file = try RuleFile.parse(text, origin: rules)
+            let file = try loadRuleFile(rules, given: "rule file").file
             let parsers = try ParserSet.make(builtIns: withBuiltins ? nil : [], extra: [file])
             let records = SampleRun.records(
                 of: try readFileBytes(sample), parsers: parsers, format: format, path: sample)
@@ -106,7 +114,9 @@ struct Parsers: ParsableCommand {
         static func readExpectation(_ path: String) throws -> [ExpectedRecord] {
             let decoder = JSONDecoder()
             var records: [ExpectedRecord] = []
-            for (number, line) in try readTextFile(path).split(separator: "\n").enumerated() where !line.isEmpty {
+            for (number, line) in try readTextFile(path).split(separator: "\n", omittingEmptySubsequences: false)
+                .enumerated() where !line.isEmpty
+            {
                 do {
                     records.append(try decoder.decode(ExpectedRecord.self, from: Data(line.utf8)))
                 } catch {

@@ -46,16 +46,7 @@ struct PipelineOptions: ParsableArguments {
     var outputFormat: OutputFormat = .json
 
     func parserSet() throws -> ParserSet {
-        var extra: [RuleFile] = []
-        for path in parsersFiles {
-            let text: String
-            do {
-                text = try readTextFile(path)
-            } catch {
-                throw ValidationError("--parsers-file \(path): \(error)")
-            }
-            extra.append(try RuleFile.parse(text, origin: path))
-        }
+        let extra = try parsersFiles.map { try loadRuleFile($0, given: "--parsers-file").file }
         let names: [String]? =
             switch parsers {
             case "all": nil
