@@ -15,7 +15,8 @@ public enum FlushReason: UInt8, Sendable, CustomStringConvertible, CaseIterable 
     /// A malformed line leaves alone, at once.
     case malformed
 
-    public var description: String {
+    /// The name written in output (`weft.flush_reason`), as a literal the encoder copies without a String.
+    public var name: StaticString {
         switch self {
         case .nextRecord: "next_record"
         case .timeout: "timeout"
@@ -26,6 +27,8 @@ public enum FlushReason: UInt8, Sendable, CustomStringConvertible, CaseIterable 
         case .malformed: "malformed"
         }
     }
+
+    public var description: String { name.description }
 }
 
 /// A finished record, lent to a ``RecordSink`` for the duration of one `emit` call.

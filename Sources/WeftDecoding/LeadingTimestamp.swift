@@ -82,15 +82,22 @@ public enum LeadingTimestamp {
 
     private static func monthIndex(_ line: UnsafeRawBufferPointer, at i: Int) -> Int64? {
         guard i + 3 <= line.count else { return nil }
-        let a = line[i]
-        let b = line[i + 1]
-        let c = line[i + 2]
-        let names: [(UInt8, UInt8, UInt8)] = [
-            (0x4A, 0x61, 0x6E), (0x46, 0x65, 0x62), (0x4D, 0x61, 0x72), (0x41, 0x70, 0x72), (0x4D, 0x61, 0x79),
-            (0x4A, 0x75, 0x6E), (0x4A, 0x75, 0x6C), (0x41, 0x75, 0x67), (0x53, 0x65, 0x70), (0x4F, 0x63, 0x74),
-            (0x4E, 0x6F, 0x76), (0x44, 0x65, 0x63),
-        ]
-        for (index, name) in names.enumerated() where name == (a, b, c) { return Int64(index + 1) }
-        return nil
+        // The three letters as one number (no table built per call: this runs on every untimed line of a replay).
+        let name = UInt32(line[i]) << 16 | UInt32(line[i + 1]) << 8 | UInt32(line[i + 2])
+        switch name {
+        case 0x4A_616E: return 1  // Jan
+        case 0x46_6562: return 2  // Feb
+        case 0x4D_6172: return 3  // Mar
+        case 0x41_7072: return 4  // Apr
+        case 0x4D_6179: return 5  // May
+        case 0x4A_756E: return 6  // Jun
+        case 0x4A_756C: return 7  // Jul
+        case 0x41_7567: return 8  // Aug
+        case 0x53_6570: return 9  // Sep
+        case 0x4F_6374: return 10  // Oct
+        case 0x4E_6F76: return 11  // Nov
+        case 0x44_6563: return 12  // Dec
+        default: return nil
+        }
     }
 }

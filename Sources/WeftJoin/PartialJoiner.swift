@@ -139,10 +139,8 @@ public struct PartialJoiner: Sendable {
     /// Runs leave ordered by source, then stream, so replay is deterministic.
     public mutating func flush(idleSince: Int64, emit: (LogLine) -> Void) {
         guard !runs.isEmpty else { return }
-        var idle = 0
-        for run in runs.values where run.lastGrowth <= idleSince { idle += 1 }
-        guard idle > 0 else { return }
         let keys = runs.compactMap { $0.value.lastGrowth <= idleSince ? $0.key : nil }
+        guard !keys.isEmpty else { return }
         emitRuns(Self.ordered(keys), emit: emit)
     }
 
@@ -158,13 +156,9 @@ public struct PartialJoiner: Sendable {
         var bytes = spareBuffers.popLast() ?? []
         if line.text.count > maxLineBytes {
             // The first chunk alone is over the bound: cut it, and consume the rest of its run.
-            let cut = UTF8Bytes.cut(atMost: maxLineBytes) { line.text[$0] }
-            truncatedLines += 1
-            var truncated = line
-            truncated.text = UnsafeRawBufferPointer(rebasing: line.text[..<cut])
-            truncated.isPartial = false
-            truncated.flags.insert(.truncated)
-            emit(truncated)
+            var whole = line
+            whole.isPartial = false
+            emitBounded(whole, emit: emit)
             runs[key] = Run(bytes: bytes, time: line.time, lastGrowth: now, flags: [], discarding: true)
             return
         }

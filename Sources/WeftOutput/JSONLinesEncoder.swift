@@ -114,15 +114,7 @@ private struct EncoderCore {
         }
         out.writeDecimal(record.lineCount)
         out.writeLiteral(#","weft.flush_reason":""#)
-        switch record.flushReason {
-        case .nextRecord: out.writeLiteral("next_record")
-        case .timeout: out.writeLiteral("timeout")
-        case .maxLines: out.writeLiteral("max_lines")
-        case .maxBytes: out.writeLiteral("max_bytes")
-        case .bufferFull: out.writeLiteral("buffer_full")
-        case .endOfInput: out.writeLiteral("end_of_input")
-        case .malformed: out.writeLiteral("malformed")
-        }
+        out.writeLiteral(record.flushReason.name)
         if record.truncated {
             out.writeLiteral(#"","weft.truncated":true"#)
         } else {
