@@ -170,11 +170,6 @@ def replay_hits(weft, extra, path, summary_file):
     return weft_summary(summary_file)[2]
 
 
-def count_lines(path):
-    with open(path, "rb") as f:
-        return sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
-
-
 def cmd_regex(args):
     rule = ["--parsers-file", args.rules]
     results = Path(args.results)

@@ -52,8 +52,7 @@ if [ -z "$weft" ]; then
     weft="$root/.build/release/weft"
     if [ "$build" = 1 ]; then
         note "building the release binary (swift build -c release --product weft --static-swift-stdlib)"
-        [ -x "$root/scripts/ensure-deps" ] && "$root/scripts/ensure-deps"
-        (cd "$root" && swift build -c release --product weft --static-swift-stdlib) >&2
+        "$root/scripts/build-release" >&2
     fi
 fi
 [ -x "$weft" ] || { note "no binary at $weft (build it, or pass --weft PATH)"; exit 1; }

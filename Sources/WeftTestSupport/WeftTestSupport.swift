@@ -1,5 +1,13 @@
 import WeftCore
 
+/// The repository's root directory, found from this source file's path: tests read the committed `Samples/` and
+/// `Parsers/` from there.
+public let repositoryRoot: String = {
+    var parts = String(#filePath).split(separator: "/", omittingEmptySubsequences: false)
+    parts.removeLast(3)  // Sources/WeftTestSupport/WeftTestSupport.swift
+    return parts.joined(separator: "/")
+}()
+
 /// A clock tests move by hand: no sleeps, no flaky timing.
 public struct ManualClock: Sendable {
     public private(set) var now: Int64

@@ -15,7 +15,7 @@ import WeftTestSupport
 ///     --formats crio --crio-reads packed --read-size 1000 --tz +05:30
 /// ```
 @Suite struct RenderedSampleTests {
-    static let directory = Files.repositoryRoot + "/Samples/render/testdata"
+    static let directory = repositoryRoot + "/Samples/render/testdata"
 
     private struct Decoded {
         var lines: [DecodedLine]

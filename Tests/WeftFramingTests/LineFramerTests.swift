@@ -4,8 +4,6 @@ import WeftTestSupport
 
 @testable import WeftFraming
 
-typealias SeededGenerator = SplitMix64
-
 struct FramedLine: Equatable, CustomStringConvertible {
     var bytes: [UInt8]
     var truncated: Bool
@@ -113,7 +111,7 @@ func expectedLines(_ input: [UInt8], maxLineBytes: Int) -> [FramedLine] {
 
     @Test(arguments: [1, 2, 3, 4, 5])
     func randomChunkingGivesTheSameLines(seed: UInt64) {
-        var random = SeededGenerator(seed: seed)
+        var random = SplitMix64(seed: seed)
         // Lines of random length (some empty, some over the bound), random bytes with few newlines.
         var input: [UInt8] = []
         for _ in 0..<400 {

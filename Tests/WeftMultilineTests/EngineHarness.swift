@@ -7,7 +7,6 @@ struct EngineHarness {
     var engine: MultilineEngine
     var sink = CollectingSink()
     var clock = ManualClock()
-    var explained: [ExplainEvent] = []
 
     init(parsers: [String]? = nil, extra: [RuleFile] = [], configuration: MultilineConfiguration = .init()) throws {
         engine = MultilineEngine(

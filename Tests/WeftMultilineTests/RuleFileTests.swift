@@ -1,11 +1,10 @@
 import Foundation
 import Testing
 import WeftMultiline
+import WeftTestSupport
 
 @Suite struct RuleFileTests {
-    static let parsersDirectory = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Parsers")
+    static let parsersDirectory = URL(fileURLWithPath: repositoryRoot).appendingPathComponent("Parsers")
 
     @Test func embeddedBuiltInsEqualTheParsersFolder() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.parsersDirectory.path)

@@ -2,14 +2,14 @@ import Foundation
 import Testing
 import WeftMultiline
 import WeftRegex
+import WeftTestSupport
 
 /// Opt-in measurement, not a test of behaviour: `WEFT_BENCH=1 swift test -c release --filter StartRuleCostCheck`.
 /// Prints the cost per line of each built-in start rule on the benchmark input's lines, to find the expensive ones.
 @Suite(.enabled(if: ProcessInfo.processInfo.environment["WEFT_BENCH"] != nil))
 struct StartRuleCostCheck {
     @Test func costPerStartRule() throws {
-        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("bench-data/plain-100.log")
+        let path = URL(fileURLWithPath: repositoryRoot).appendingPathComponent("bench-data/plain-200.log")
         let data = try Data(contentsOf: path).prefix(20_000_000)
         let lines = data.split(separator: UInt8(ascii: "\n")).map { Array($0) }
         let matcher = Matcher()
@@ -19,7 +19,6 @@ struct StartRuleCostCheck {
             return Double(DispatchTime.now().uptimeNanoseconds - start) / Double(lines.count)
         }
         let files = BuiltinParsers.ruleFiles
-        let set = try ParserSet.make()
         var all: [Pattern] = []
         for file in files {
             for rule in file.states.first(where: { $0.name == "start" })!.rules {
@@ -35,13 +34,5 @@ struct StartRuleCostCheck {
                 format: "%7.1f ns  combined (reject first)", time { _ = combined.firstMatch(in: $0, using: matcher) }))
         let marks = AlternationSet(all, strategy: .marks)
         print(String(format: "%7.1f ns  combined (marks)", time { _ = marks.firstMatch(in: $0, using: matcher) }))
-        for variant in [
-            #"^(?:<internal:[^>]+>|[^\s:]++):\d+:in [`'][^']*': "#,
-            #"^(?:<internal:[^>]++>|[^\s:]++):\d+:in [`'][^']*': "#,
-        ] {
-            let pattern = try Pattern(variant)
-            print(String(format: "%7.1f ns  variant  %@", time { _ = matcher.matches(pattern, in: $0) }, variant))
-        }
-        _ = set
     }
 }

@@ -3,8 +3,6 @@ import WeftCore
 import WeftOutput
 import WeftTestSupport
 
-typealias SeededGenerator = SplitMix64
-
 /// Nanoseconds since the epoch for a UTC date and time.
 func nanos(
     _ year: Int64, _ month: Int64, _ day: Int64, _ hour: Int64 = 0, _ minute: Int64 = 0, _ second: Int64 = 0,

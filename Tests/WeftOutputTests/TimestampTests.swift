@@ -62,7 +62,7 @@ import WeftTestSupport
     }
 
     @Test func cachedSecondsMatchTheDirectFormatting() {
-        var random = SeededGenerator(seed: 42)
+        var random = SplitMix64(seed: 42)
         var encoder = JSONLinesEncoder()
         var time = nanos(1969, 12, 31, 23, 59, 50)
         for _ in 0..<2000 {

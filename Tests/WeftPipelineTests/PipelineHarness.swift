@@ -19,9 +19,7 @@ struct CollectingOutput: RecordOutput {
 }
 
 enum Fixtures {
-    static let root = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let samples = root.appendingPathComponent("Samples")
+    static let samples = URL(fileURLWithPath: repositoryRoot).appendingPathComponent("Samples")
 
     /// Runs `bytes` through a pipeline in chunks of `chunk` bytes and returns the records.
     static func run(

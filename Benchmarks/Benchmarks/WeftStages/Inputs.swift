@@ -161,7 +161,6 @@ struct DecodedTable: Sendable {
 
     var count: Int { entries.count }
     var byteCount: Int { arena.count }
-    var partialCount: Int { entries.reduce(0) { $0 + ($1.isPartial ? 1 : 0) } }
 
     @inline(__always)
     func forEach(_ body: (LogLine) -> Void) {
@@ -246,13 +245,11 @@ struct RecordTable: Sendable {
 /// A record sink that only counts (the engine's cost without an output).
 struct CountingSink: RecordSink {
     var records = 0
-    var lines = 0
     var bytes = 0
 
     @inline(__always)
     mutating func emit(_ record: Record) {
         records += 1
-        lines += record.lineCount
         bytes += record.body.count
     }
 }

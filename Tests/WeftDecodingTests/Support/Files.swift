@@ -6,12 +6,6 @@
 
 /// Small file helpers for tests that read committed fixtures (no Foundation in this package's tests).
 enum Files {
-    /// The repository root, found from this source file's path.
-    static var repositoryRoot: String {
-        var parts = String(#filePath).split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(4)  // Tests/WeftDecodingTests/Support/Files.swift
-        return parts.joined(separator: "/")
-    }
 
     static func read(_ path: String) -> [UInt8]? {
         guard let file = fopen(path, "rb") else { return nil }
