@@ -12,11 +12,10 @@ struct FragmentCache {
     private var arena: [UInt8] = []
     /// What each cached source's fragments were encoded from, to notice a changed ``SourceInfo`` for the same id.
     private var sources: [SourceInfo] = []
-    /// Where each cached source's attribute and resource arrays keep their elements: the per-record check compares
-    /// these addresses (the cached copy in `sources` keeps the buffers alive and shared, so a changed array always
-    /// has moved) instead of copying the cached description out, which retained and released both arrays per record.
-    private var storage: [StorageIdentity] = []
 
+    /// Where a source's attribute and resource arrays keep their elements. The per-record check compares these
+    /// addresses (the cached copy in `sources` keeps the buffers alive and shared, so a changed array always has
+    /// moved) instead of copying the cached description out, which retained and released both arrays per record.
     struct StorageIdentity: Equatable {
         var attributes: UnsafeRawPointer?
         var attributesCount: Int
@@ -33,15 +32,11 @@ struct FragmentCache {
             }
         }
 
-        static var none: StorageIdentity {
-            StorageIdentity(attributes: nil, attributesCount: -1, resource: nil, resourceCount: -1)
-        }
+        /// Matches no source (counts of -1).
+        static var none: StorageIdentity { StorageIdentity() }
 
-        init(attributes: UnsafeRawPointer?, attributesCount: Int, resource: UnsafeRawPointer?, resourceCount: Int) {
-            self.attributes = attributes
-            self.attributesCount = attributesCount
-            self.resource = resource
-            self.resourceCount = resourceCount
+        private init() {
+            (attributes, attributesCount, resource, resourceCount) = (nil, -1, nil, -1)
         }
     }
     private var sourceRanges: [SourceRanges] = []
@@ -55,8 +50,10 @@ struct FragmentCache {
         var attributes: Range<Int>
         /// `"key":"value","key":"value"`: without the braces.
         var resource: Range<Int>
+        /// Of the description they were encoded from.
+        var identity = StorageIdentity.none
         var isCached: Bool { attributes.lowerBound >= 0 }
-        static let none = SourceRanges(attributes: -1 ..< -1, resource: -1 ..< -1)
+        static var none: SourceRanges { SourceRanges(attributes: -1 ..< -1, resource: -1 ..< -1) }
     }
 
     /// The arena ranges of `info`'s fragments, encoding them first if this id is new or its info changed; nil if
@@ -66,13 +63,13 @@ struct FragmentCache {
         let index = Int(id)
         if index < sourceRanges.count {
             let ranges = sourceRanges[index]
-            if ranges.isCached, storage[index] == StorageIdentity(info),
+            if ranges.isCached, ranges.identity == StorageIdentity(info),
                 sources.withUnsafeBufferPointer({ $0[index].path == info.path })
             {
                 return ranges
             }
             if ranges.isCached, sources.withUnsafeBufferPointer({ Self.same($0[index], info) }) {
-                storage[index] = StorageIdentity(info)  // equal, in other buffers
+                sourceRanges[index].identity = StorageIdentity(info)  // equal, in other buffers
                 return ranges
             }
         }
@@ -91,10 +88,8 @@ struct FragmentCache {
         } else {
             sourceRanges.append(contentsOf: repeatElement(.none, count: index + 1 - sourceRanges.count))
             sources.append(contentsOf: repeatElement(SourceInfo(path: nil), count: index + 1 - sources.count))
-            storage.append(contentsOf: repeatElement(.none, count: index + 1 - storage.count))
         }
         sources[index] = info
-        storage[index] = StorageIdentity(sources[index])
         compactIfWasteful()
         let ranges = encode(info)
         sourceRanges[index] = ranges
@@ -125,7 +120,8 @@ struct FragmentCache {
         Self.writeAttributes(of: info, to: &arena)
         let middle = arena.count
         Self.writeResource(of: info, to: &arena)
-        return SourceRanges(attributes: start..<middle, resource: middle..<arena.count)
+        return SourceRanges(
+            attributes: start..<middle, resource: middle..<arena.count, identity: StorageIdentity(info))
     }
 
     /// Re-encodes the live fragments into a fresh arena once dead ones take more room than live ones.
