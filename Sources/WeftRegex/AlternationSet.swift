@@ -62,7 +62,7 @@ public final class AlternationSet {
 
     public let patterns: [Pattern]
     /// For each first byte, an index into `entries`; 0 means no pattern can match such a line.
-    private let dispatch: [UInt8]
+    private let dispatch: [UInt16]
     /// Owns the gates (the hot path uses them unretained).
     private let subsets: [Subset]
     private let entries: [Entry]
@@ -91,12 +91,11 @@ public final class AlternationSet {
             known[members] = subsets.count - 1
             return subsets.count - 1
         }
-        var dispatch = [UInt8](repeating: 0, count: 256)
+        var dispatch = [UInt16](repeating: 0, count: 256)
         for byte in 0...255 {
             let members = patterns.indices.filter { patterns[$0].mayMatch(startingWith: UInt8(byte)) }
-            let index = subset(members)
-            // More than 255 distinct subsets cannot happen for the sets Weft builds, but stay correct if it does.
-            dispatch[byte] = index < 256 ? UInt8(index) : UInt8(subset(Array(patterns.indices)) & 0xFF)
+            // 256 first bytes make at most 257 subsets (with the empty one), so the index always fits.
+            dispatch[byte] = UInt16(subset(members))
         }
         all = subset(Array(patterns.indices))
         self.subsets = subsets
