@@ -2,7 +2,8 @@
 // Weft: multiline log parsing pipeline agent.
 //
 // Targets read like the data flow:
-//   WeftFraming → WeftDecoding → WeftJoin → WeftMultiline → WeftOutput, wired by WeftPipeline, driven by `weft`.
+//   WeftFraming → WeftDecoding → WeftJoin → WeftMultiline → WeftOutput, wired by WeftPipeline (all pure), with the
+//   system calls at the edge in WeftIO, driven by `weft`.
 import PackageDescription
 
 let argumentParser = Package.Dependency.package(
@@ -29,7 +30,7 @@ let package = Package(
             name: "WeftEngine",
             targets: [
                 "WeftCore", "WeftRegex", "WeftRules", "WeftFraming", "WeftDecoding", "WeftJoin", "WeftMultiline",
-                "WeftOutput", "WeftPipeline",
+                "WeftOutput", "WeftPipeline", "WeftIO",
             ]
         ),
     ],
@@ -64,9 +65,24 @@ let package = Package(
             dependencies: ["WeftCore", "WeftFraming", "WeftDecoding", "WeftJoin", "WeftMultiline", "WeftOutput"],
             swiftSettings: swiftSettings
         ),
+        // The edge: reading descriptors, writing outputs, polling, signals and the wall clock. Everything above it is
+        // pure (no system calls); the collector (`weft tail`) grows here.
+        // signalfd(2), which Swift's Glibc module does not import (header-only wrappers).
+        .target(name: "CWeftSystem"),
+        .target(
+            name: "WeftIO",
+            dependencies: ["WeftCore", "WeftFraming", "WeftOutput", "CWeftSystem"],
+            swiftSettings: swiftSettings
+        ),
+        // The expectation format of `weft parsers test` and `Samples/*.expected.jsonl`, and running a sample for it.
+        .target(
+            name: "WeftSamples",
+            dependencies: ["WeftCore", "WeftDecoding", "WeftMultiline", "WeftOutput", "WeftPipeline"],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "weft",
-            dependencies: ["WeftPipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["WeftPipeline", "WeftIO", "WeftSamples", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
 
@@ -82,6 +98,8 @@ let package = Package(
         .testTarget(
             name: "WeftOutputTests", dependencies: ["WeftOutput", "WeftTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
+            name: "WeftIOTests", dependencies: ["WeftIO", "WeftTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
             name: "WeftDecodingTests",
             dependencies: ["WeftDecoding", "WeftJoin", "WeftTestSupport"],
             swiftSettings: swiftSettings
@@ -93,7 +111,7 @@ let package = Package(
         ),
         .testTarget(
             name: "WeftPipelineTests",
-            dependencies: ["WeftPipeline", "WeftTestSupport"],
+            dependencies: ["WeftPipeline", "WeftSamples", "WeftTestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -18,6 +18,29 @@ public enum LogStream: UInt8, Sendable, Hashable, CustomStringConvertible {
 /// ``SourceTable``.
 public typealias SourceID = UInt32
 
+/// Where a line (or a record) came from in its source: byte offsets from the start of the input, `start` at its
+/// first byte, `end` just after its last byte including the line terminator. A checkpoint resumes at an offset
+/// taken from these.
+public struct ByteRange: Sendable, Hashable, CustomStringConvertible {
+    public var start: Int64
+    public var end: Int64
+
+    @inlinable
+    public init(start: Int64, end: Int64) {
+        self.start = start
+        self.end = end
+    }
+
+    /// The range of no bytes at offset 0 (lines that were not read from an input, such as a test's).
+    public static var zero: ByteRange { ByteRange(start: 0, end: 0) }
+
+    /// The range from the start of `self` to the end of `other` (`other` follows `self` in the same input).
+    @inlinable
+    public func through(_ other: ByteRange) -> ByteRange { ByteRange(start: start, end: other.end) }
+
+    public var description: String { "\(start)..<\(end)" }
+}
+
 /// Facts about one line that travel with it through the pipeline.
 public struct LineFlags: OptionSet, Sendable, Hashable {
     public let rawValue: UInt8
@@ -46,11 +69,14 @@ public struct LogLine {
     /// The runtime split this line and more chunks follow (Docker: no trailing `\n`; CRI: tag `P`).
     public var isPartial: Bool
     public var flags: LineFlags
+    /// The bytes of the input this line was read from (a rejoined line: its first chunk's start to its last chunk's
+    /// end).
+    public var range: ByteRange
 
     @inlinable
     public init(
         source: SourceID, stream: LogStream, time: Int64 = Timestamp.none, text: UnsafeRawBufferPointer,
-        isPartial: Bool = false, flags: LineFlags = []
+        isPartial: Bool = false, flags: LineFlags = [], range: ByteRange = .zero
     ) {
         self.source = source
         self.stream = stream
@@ -58,6 +84,7 @@ public struct LogLine {
         self.text = text
         self.isPartial = isPartial
         self.flags = flags
+        self.range = range
     }
 }
 

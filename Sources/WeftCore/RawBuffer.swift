@@ -73,6 +73,11 @@ public struct RawBuffer {
         _count &+= extra
     }
 
+    /// Grows the capacity to exactly `total` bytes if it is smaller (``reserve(_:)`` doubles instead).
+    public mutating func reserveCapacity(_ total: Int) {
+        if total > capacity { move(toCapacity: total) }
+    }
+
     /// Forgets the contents; keeps the memory unless it is larger than `maxRetainedCapacity`.
     public mutating func removeAll(maxRetainedCapacity: Int = .max) {
         _count = 0

@@ -31,10 +31,10 @@ public enum FlushReason: UInt8, Sendable, CustomStringConvertible, CaseIterable 
     public var description: String { name.description }
 }
 
-/// A finished record, lent to a ``RecordSink`` for the duration of one `emit` call.
+/// A finished record, lent to a ``RecordOutput`` for the duration of one `write` call.
 ///
-/// - Important: `body` points into the engine's buffers and is valid only during `emit`; a sink that keeps a record
-///   copies what it needs.
+/// - Important: `body` points into the engine's buffers and is valid only during `write`; an output that keeps a
+///   record copies what it needs.
 public struct Record {
     public var source: SourceID
     public var stream: LogStream
@@ -54,11 +54,16 @@ public struct Record {
     public var malformed: Bool
     /// The record continues a trace whose earlier part left because of a bound (`max_lines`/`max_bytes`).
     public var continuation: Bool
+    /// The input bytes of its lines: its first line's start to its last line's end.
+    public var range: ByteRange
+    /// Its place in the order records left the engine: 1 for the first, then consecutive. Outputs acknowledge by
+    /// it (``Acknowledgements``).
+    public var sequence: UInt64
 
     public init(
         source: SourceID, stream: LogStream, time: Int64, observedTime: Int64, body: UnsafeRawBufferPointer,
         lineCount: Int, parser: String?, flushReason: FlushReason, truncated: Bool = false, malformed: Bool = false,
-        continuation: Bool = false
+        continuation: Bool = false, range: ByteRange = .zero, sequence: UInt64 = 0
     ) {
         self.source = source
         self.stream = stream
@@ -71,15 +76,7 @@ public struct Record {
         self.truncated = truncated
         self.malformed = malformed
         self.continuation = continuation
+        self.range = range
+        self.sequence = sequence
     }
-}
-
-/// Where finished records go. The engine calls `emit` synchronously, in order within each stream.
-public protocol RecordSink {
-    mutating func emit(_ record: Record)
-}
-
-/// Where lines go: the interface between stages (decoding → join → multiline).
-public protocol LineSink {
-    mutating func accept(_ line: LogLine)
 }

@@ -24,21 +24,50 @@ public struct SourceInfo: Sendable, Equatable {
     }
 }
 
-/// The run's inputs, indexed by ``SourceID``.
+/// An output's view of the run's sources, indexed by ``SourceID``: kept up to date from
+/// ``RecordOutput/describe(_:as:)`` and ``RecordOutput/release(_:)``, read once per record.
+///
+/// Ids are dense (the pipeline reuses released ones), so this is an array; a released entry is emptied, not
+/// removed.
 public struct SourceTable: Sendable {
-    public private(set) var sources: [SourceInfo] = []
+    private var sources: [SourceInfo] = []
+    /// Entries currently described.
+    public private(set) var count = 0
+    private var described: [Bool] = []
 
     public init() {}
 
-    /// Registers a source and returns its id.
-    public mutating func add(_ info: SourceInfo) -> SourceID {
-        sources.append(info)
-        return SourceID(sources.count - 1)
+    /// Sets what is known of `id`.
+    public mutating func set(_ id: SourceID, _ info: SourceInfo) {
+        let index = Int(id)
+        if index >= sources.count {
+            let extra = index + 1 - sources.count
+            sources.append(contentsOf: repeatElement(SourceInfo(path: nil), count: extra))
+            described.append(contentsOf: repeatElement(false, count: extra))
+        }
+        if !described[index] { count += 1 }
+        sources[index] = info
+        described[index] = true
     }
 
+    /// Forgets `id`.
+    public mutating func remove(_ id: SourceID) {
+        let index = Int(id)
+        guard index < sources.count, described[index] else { return }
+        sources[index] = SourceInfo(path: nil)
+        described[index] = false
+        count -= 1
+    }
+
+    /// Whether `id` is described.
+    public func contains(_ id: SourceID) -> Bool { Int(id) < described.count && described[Int(id)] }
+
+    /// The highest id plus one that was ever described (the table's length).
+    public var capacity: Int { sources.count }
+
+    /// The description of `id` (an undescribed id reads as a source with no path and no attributes).
     public subscript(id: SourceID) -> SourceInfo {
-        // Yielded, not returned: the output looks a source up once per record, and a copy would retain its strings.
+        // Yielded, not returned: an output looks a source up once per record, and a copy would retain its strings.
         _read { yield sources[Int(id)] }
-        _modify { yield &sources[Int(id)] }
     }
 }

@@ -6,26 +6,38 @@ import WeftCore
     import Darwin
 #endif
 
-/// Splits a byte stream into lines at `\n`, lending each line to a callback without copying it when it can.
+/// One line found by a ``LineFramer``: its bytes (without the `\n`), its flags, and where it lies in the input.
+public struct FramedLine {
+    /// Valid until the framer is next used (it may point into the caller's chunk or the framer's carry buffer).
+    public var text: UnsafeRawBufferPointer
+    public var flags: LineFlags
+    /// From the line's first byte to just after its `\n` (a cut line: to the last byte read when it was cut; the
+    /// unterminated last line at ``LineFramer/finish(emit:)``: to the last byte fed).
+    public var range: ByteRange
+}
+
+/// Splits a byte stream into lines at `\n`, lending each line without copying it when it can.
 ///
-/// Feed the framer the chunks you read, in order; it calls `emit` once per line. A line that lies entirely inside
-/// one chunk is passed as a slice of that chunk (zero copy). The unterminated tail of a chunk is copied into a carry
-/// buffer and completed by the next feed. Lines are passed without their `\n`; a `\r` before it is kept (the
-/// decoding stage decides what it means).
+/// Hand the framer the chunks you read, in order, and take the lines out with ``next(in:from:)`` (or let
+/// ``feed(_:emit:)`` call a closure per line). A line that lies entirely inside one chunk is passed as a slice of
+/// that chunk (zero copy). The unterminated tail of a chunk is copied into a carry buffer and completed by the next
+/// chunk. Lines are passed without their `\n`; a `\r` before it is kept (the decoding stage decides what it means).
+/// Every line carries its byte range in the input, counted from `startOffset`.
 ///
-/// A line longer than ``maxLineBytes`` is emitted once, with its first `maxLineBytes` bytes and
+/// A line longer than ``maxLineBytes`` is passed once, with its first `maxLineBytes` bytes and
 /// ``LineFlags/truncated``; the rest of it, up to its `\n`, is discarded and counted in ``truncatedLines``. Memory is
 /// therefore bounded whatever the input: a 100 MB line costs at most `maxLineBytes` of carry.
 ///
 /// ```swift
 /// var framer = LineFramer(maxLineBytes: 1 << 20)
 /// chunk.withUnsafeBytes { bytes in
-///     framer.feed(bytes) { line, flags in print(line.count, flags) }
+///     var position = 0
+///     while let line = framer.next(in: bytes, from: &position) { print(line.text.count, line.range) }
 /// }
 /// framer.finish { line, flags in print("last line without newline:", line.count) }
 /// ```
 ///
-/// - Important: the buffer passed to `emit` is valid only during that call; copy what you keep.
+/// - Important: a line's bytes are valid only until the framer is used again; copy what you keep.
 public struct LineFramer {
     /// The longest line passed on whole; longer lines are cut to this many bytes.
     public let maxLineBytes: Int
@@ -34,21 +46,27 @@ public struct LineFramer {
     /// The input offset just after the `\n` of the last complete line passed on: where a checkpoint may resume
     /// without skipping a line.
     ///
-    /// A line cut at ``maxLineBytes`` is emitted as soon as it overflows, but this offset only moves past it once
+    /// A line cut at ``maxLineBytes`` is passed on as soon as it overflows, but this offset only moves past it once
     /// its `\n` is seen. ``finish(emit:)`` does not move it past an unterminated last line: the writer may still
     /// complete that line, so a checkpoint stays before it (at-least-once: a restart reads it again).
     public private(set) var consumedOffset: Int64
     /// The input offset just after the last byte fed.
     public private(set) var fedOffset: Int64
 
-    /// The unterminated tail of the previous chunks (never more than `maxLineBytes` bytes).
-    private(set) var carry: [UInt8] = []
-    /// The current line overflowed and was emitted; its remaining bytes up to `\n` are skipped.
+    /// The unterminated tail of the previous chunks (never more than `maxLineBytes` bytes). A `RawBuffer`, so a
+    /// line lent from it stays where it is until the framer is used again.
+    private(set) var carry: RawBuffer
+    /// The input offset of the carry's first byte.
+    private var carryStart: Int64 = 0
+    /// The current line overflowed and was passed on; its remaining bytes up to `\n` are skipped.
     private(set) var discarding = false
+    /// The input offset of the current chunk's first byte.
+    private var chunkOffset: Int64 = 0
 
     /// Carry capacity kept between lines; a larger buffer (left by one long line) is released once it empties, so
     /// many idle framers do not each hold a megabyte.
     static let retainedCarryCapacity = 64 << 10
+    static let initialCarryCapacity = 256
 
     /// Creates a framer.
     ///
@@ -60,100 +78,140 @@ public struct LineFramer {
         self.maxLineBytes = maxLineBytes
         self.consumedOffset = startOffset
         self.fedOffset = startOffset
+        self.carry = RawBuffer(capacity: Self.initialCarryCapacity)
     }
 
-    /// Bytes of an unterminated line waiting for the next feed (0 while discarding an overflowed line).
-    public var pendingByteCount: Int { carry.count }
+    /// Bytes of an unterminated line waiting for the next chunk (0 while discarding an overflowed line).
+    public var pendingByteCount: Int { pendingRelease ? 0 : carry.count }
 
-    /// Splits `bytes` at `\n` and passes every line it completes to `emit`.
+    /// The next line that `bytes` completes, or nil once the chunk is used up (its unterminated tail kept).
     ///
-    /// Lines entirely inside `bytes` point directly into `bytes`. A line begun by an earlier feed is completed from
-    /// the carry buffer. The unterminated tail is kept for the next feed (or ``finish(emit:)``).
-    public mutating func feed(_ bytes: UnsafeRawBufferPointer, emit: (UnsafeRawBufferPointer, LineFlags) -> Void) {
-        guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+    /// Pass each chunk with `position` starting at 0 and call until nil; the framer moves `position` on. Lines
+    /// entirely inside `bytes` point directly into `bytes`; a line begun by an earlier chunk is completed in the
+    /// carry buffer.
+    @inline(__always)
+    public mutating func next(in bytes: UnsafeRawBufferPointer, from position: inout Int) -> FramedLine? {
+        releaseIfLent()
+        guard let base = bytes.baseAddress else { return nil }
         let end = bytes.count
-        let chunkOffset = fedOffset
-        fedOffset += Int64(end)
-        var start = 0
-        while start < end {
+        if position == 0 {
+            if end == 0 { return nil }
+            chunkOffset = fedOffset
+            fedOffset += Int64(end)
+        }
+        while position < end {
+            let start = position
             guard let hit = memchr(base + start, 0x0A, end - start) else {
-                takeTail(base + start, count: end - start, emit: emit)
-                return
+                position = end
+                return takeTail(base + start, count: end - start)
             }
             let newline = base.distance(to: UnsafeRawPointer(hit))
             let length = newline - start
+            position = newline + 1
+            let lineEnd = chunkOffset + Int64(position)
+            consumedOffset = lineEnd
             if discarding {
                 discarding = false
-            } else if carry.isEmpty {
-                if length <= maxLineBytes {
-                    emit(UnsafeRawBufferPointer(start: base + start, count: length), [])
-                } else {
-                    truncatedLines += 1
-                    emit(UnsafeRawBufferPointer(start: base + start, count: maxLineBytes), .truncated)
-                }
-            } else {
-                let room = maxLineBytes - carry.count
-                if length <= room {
-                    appendToCarry(base + start, count: length)
-                    carry.withUnsafeBytes { emit($0, []) }
-                } else {
-                    appendToCarry(base + start, count: room)
-                    truncatedLines += 1
-                    carry.withUnsafeBytes { emit($0, .truncated) }
-                }
-                emptyCarry()
+                continue
             }
-            start = newline + 1
-            consumedOffset = chunkOffset + Int64(start)
+            if carry.isEmpty {
+                let range = ByteRange(start: chunkOffset + Int64(start), end: lineEnd)
+                if length <= maxLineBytes {
+                    return FramedLine(
+                        text: UnsafeRawBufferPointer(start: base + start, count: length), flags: [], range: range)
+                }
+                truncatedLines += 1
+                return FramedLine(
+                    text: UnsafeRawBufferPointer(start: base + start, count: maxLineBytes), flags: .truncated,
+                    range: range)
+            }
+            return completeCarry(base + start, count: length, end: lineEnd)
         }
+        return nil
+    }
+
+    /// Splits `bytes` at `\n` and passes every line it completes to `emit` (``next(in:from:)`` in a loop).
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer, emit: (UnsafeRawBufferPointer, LineFlags) -> Void) {
+        var position = 0
+        while let line = next(in: bytes, from: &position) { emit(line.text, line.flags) }
     }
 
     /// Ends the input: passes the carried unterminated last line, if any (a file that does not end with `\n`).
     ///
     /// The framer is empty afterwards and may be fed again. ``consumedOffset`` is not moved past the emitted line.
     public mutating func finish(emit: (UnsafeRawBufferPointer, LineFlags) -> Void) {
-        if !carry.isEmpty {
-            carry.withUnsafeBytes { emit($0, []) }
-        }
-        carry = []
-        discarding = false
+        if let line = finish() { emit(line.text, line.flags) }
     }
 
-    /// Keeps an unterminated tail, or emits it at once, cut, if the line already exceeds the bound.
-    private mutating func takeTail(
-        _ pointer: UnsafeRawPointer, count: Int, emit: (UnsafeRawBufferPointer, LineFlags) -> Void
-    ) {
-        if discarding { return }
+    /// Ends the input and returns the carried unterminated last line, if any, valid until the framer is next used.
+    public mutating func finish() -> FramedLine? {
+        releaseIfLent()
+        discarding = false
+        guard !carry.isEmpty else { return nil }
+        let line = FramedLine(text: carry.bytes, flags: [], range: ByteRange(start: carryStart, end: fedOffset))
+        pendingRelease = true
+        return line
+    }
+
+    /// The carry is released on the next use after ``finish()`` lent it out.
+    private var pendingRelease = false
+
+    /// Completes the carried line with `count` bytes of a chunk (up to its `\n`).
+    private mutating func completeCarry(_ pointer: UnsafeRawPointer, count: Int, end: Int64) -> FramedLine {
         let room = maxLineBytes - carry.count
+        var flags: LineFlags = []
         if count <= room {
             appendToCarry(pointer, count: count)
-            return
-        }
-        if carry.isEmpty {
-            emit(UnsafeRawBufferPointer(start: pointer, count: maxLineBytes), .truncated)
         } else {
             appendToCarry(pointer, count: room)
-            carry.withUnsafeBytes { emit($0, .truncated) }
-            emptyCarry()
+            truncatedLines += 1
+            flags = .truncated
+        }
+        pendingRelease = true  // emptied on the next call, once the caller is done with the line
+        return FramedLine(text: carry.bytes, flags: flags, range: ByteRange(start: carryStart, end: end))
+    }
+
+    /// Keeps an unterminated tail, or passes it at once, cut, if the line already exceeds the bound.
+    private mutating func takeTail(_ pointer: UnsafeRawPointer, count: Int) -> FramedLine? {
+        if discarding { return nil }
+        let tailStart = fedOffset - Int64(count)
+        let room = maxLineBytes - carry.count
+        if count <= room {
+            if carry.isEmpty { carryStart = tailStart }
+            appendToCarry(pointer, count: count)
+            return nil
         }
         truncatedLines += 1
         discarding = true
+        if carry.isEmpty {
+            return FramedLine(
+                text: UnsafeRawBufferPointer(start: pointer, count: maxLineBytes), flags: .truncated,
+                range: ByteRange(start: tailStart, end: fedOffset))
+        }
+        appendToCarry(pointer, count: room)
+        pendingRelease = true
+        return FramedLine(text: carry.bytes, flags: .truncated, range: ByteRange(start: carryStart, end: fedOffset))
     }
 
-    /// Appends to the carry without letting its capacity grow past `maxLineBytes` (array growth would double it).
+    @inline(__always)
+    private mutating func releaseIfLent() {
+        if pendingRelease {
+            pendingRelease = false
+            emptyCarry()
+        }
+    }
+
+    /// Appends to the carry without letting its capacity grow past `maxLineBytes` (doubling would overshoot it).
     private mutating func appendToCarry(_ pointer: UnsafeRawPointer, count: Int) {
+        carry.makeUnique()  // a copied framer keeps its own carry
         let needed = carry.count + count
         if needed > carry.capacity {
             carry.reserveCapacity(Swift.min(Swift.max(needed, carry.capacity * 2), maxLineBytes))
         }
-        carry.append(contentsOf: UnsafeBufferPointer(start: pointer.assumingMemoryBound(to: UInt8.self), count: count))
+        carry.write(pointer, count: count)
     }
 
     private mutating func emptyCarry() {
-        if carry.capacity > Self.retainedCarryCapacity {
-            carry = []
-        } else {
-            carry.removeAll(keepingCapacity: true)
-        }
+        carry.removeAll(maxRetainedCapacity: Self.retainedCarryCapacity)
     }
 }

@@ -34,6 +34,8 @@ public struct PartialJoiner: Sendable {
         var time: Int64
         var lastGrowth: Int64
         var flags: LineFlags
+        /// Its first chunk's start to its last chunk's end in the input.
+        var range: ByteRange
         /// The run was cut at the bound and is being consumed until its end chunk.
         var discarding: Bool
     }
@@ -75,23 +77,24 @@ public struct PartialJoiner: Sendable {
     ///   - line: from the decoder; its `isPartial` says whether more chunks follow.
     ///   - now: the engine clock (nanoseconds), remembered as the time the line's run last grew.
     ///   - emit: receives every line that is complete now, zero or more times.
-    public mutating func push(_ line: LogLine, now: Int64, emit: (LogLine) -> Void) {
+    public mutating func push<E: Error>(_ line: LogLine, now: Int64, emit: (LogLine) throws(E) -> Void) throws(E) {
         if line.flags.contains(.malformed) || (!line.isPartial && runs.isEmpty) {
-            emitBounded(line, emit: emit)
+            try emitBounded(line, emit: emit)
             return
         }
         let key = StreamKey(source: line.source, stream: line.stream)
         guard let index = runs.index(forKey: key) else {
             if line.isPartial {
-                startRun(key, line, now: now, emit: emit)
+                try startRun(key, line, now: now, emit: emit)
             } else {
-                emitBounded(line, emit: emit)
+                try emitBounded(line, emit: emit)
             }
             return
         }
 
         if runs.values[index].discarding {
             runs.values[index].lastGrowth = now
+            runs.values[index].range.end = line.range.end
             if !line.isPartial { recycle(runs.remove(at: index).value) }
             return
         }
@@ -104,17 +107,20 @@ public struct PartialJoiner: Sendable {
             run.bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: line.text[..<(maxLineBytes - held)]))
             let cut = UTF8Bytes.cut(atMost: maxLineBytes) { $0 < maxLineBytes ? run.bytes[$0] : line.text[$0 - held] }
             truncatedLines += 1
-            run.bytes.withUnsafeBytes { bytes in
-                emit(
-                    LogLine(
-                        source: key.source, stream: key.stream, time: run.time,
-                        text: UnsafeRawBufferPointer(rebasing: bytes[..<cut]), isPartial: false,
-                        flags: run.flags.union(line.flags).union(.truncated)))
+            let range = run.range.through(line.range)
+            try Self.lend(run.bytes, emit: emit) { bytes in
+                LogLine(
+                    source: key.source, stream: key.stream, time: run.time,
+                    text: UnsafeRawBufferPointer(rebasing: bytes[..<cut]), isPartial: false,
+                    flags: run.flags.union(line.flags).union(.truncated), range: range)
             }
             if line.isPartial {
+                // The rest of the run is consumed until its end chunk; it still holds the checkpoint at its start
+                // (a restart there repeats the cut line rather than resuming inside the run).
                 run.bytes.removeAll(keepingCapacity: true)
                 run.discarding = true
                 run.lastGrowth = now
+                run.range = range
                 runs[key] = run
             } else {
                 recycle(run)
@@ -125,54 +131,76 @@ public struct PartialJoiner: Sendable {
         runs.values[index].bytes.append(contentsOf: line.text)
         runs.values[index].flags.formUnion(line.flags)
         runs.values[index].lastGrowth = now
+        runs.values[index].range.end = line.range.end
         pendingBytes += line.text.count
         if !line.isPartial {
             let run = runs.remove(at: index).value
             pendingBytes -= run.bytes.count
-            emitRun(run, key: key, emit: emit)
+            try emitRun(run, key: key, emit: emit)
         }
+    }
+
+    /// Whether `source` has an unfinished run on any stream.
+    public func hasPendingRun(source: SourceID) -> Bool { runs.keys.contains { $0.source == source } }
+
+    /// Calls `body` with the source and input offset of the first byte of every unfinished run: bytes from there on
+    /// are not yet in a record, so a checkpoint must not pass them.
+    public func forEachPendingStart(_ body: (SourceID, Int64) -> Void) {
+        for (key, run) in runs { body(key.source, run.range.start) }
     }
 
     /// Emits, as complete lines, the runs that have not grown since `idleSince` (last growth `<= idleSince`): a
     /// stream that stopped without a newline must not be lost. Runs being consumed after a cut are simply ended.
     ///
     /// Runs leave ordered by source, then stream, so replay is deterministic.
-    public mutating func flush(idleSince: Int64, emit: (LogLine) -> Void) {
+    public mutating func flush<E: Error>(idleSince: Int64, emit: (LogLine) throws(E) -> Void) throws(E) {
         guard !runs.isEmpty else { return }
         let keys = runs.compactMap { $0.value.lastGrowth <= idleSince ? $0.key : nil }
         guard !keys.isEmpty else { return }
-        emitRuns(Self.ordered(keys), emit: emit)
+        try emitRuns(Self.ordered(keys), emit: emit)
     }
 
     /// Emits every unfinished run (end of input).
-    public mutating func finish(emit: (LogLine) -> Void) {
+    public mutating func finish<E: Error>(emit: (LogLine) throws(E) -> Void) throws(E) {
         guard !runs.isEmpty else { return }
-        emitRuns(Self.ordered(Array(runs.keys)), emit: emit)
+        try emitRuns(Self.ordered(Array(runs.keys)), emit: emit)
+    }
+
+    /// Emits the unfinished runs of one source (its input ended and it is being let go).
+    public mutating func finish<E: Error>(source: SourceID, emit: (LogLine) throws(E) -> Void) throws(E) {
+        guard !runs.isEmpty else { return }
+        let keys = runs.keys.filter { $0.source == source }
+        guard !keys.isEmpty else { return }
+        try emitRuns(Self.ordered(keys), emit: emit)
     }
 
     // MARK: - Internals
 
-    private mutating func startRun(_ key: StreamKey, _ line: LogLine, now: Int64, emit: (LogLine) -> Void) {
+    private mutating func startRun<E: Error>(
+        _ key: StreamKey, _ line: LogLine, now: Int64, emit: (LogLine) throws(E) -> Void
+    ) throws(E) {
         var bytes = spareBuffers.popLast() ?? []
         if line.text.count > maxLineBytes {
             // The first chunk alone is over the bound: cut it, and consume the rest of its run.
             var whole = line
             whole.isPartial = false
-            emitBounded(whole, emit: emit)
-            runs[key] = Run(bytes: bytes, time: line.time, lastGrowth: now, flags: [], discarding: true)
+            try emitBounded(whole, emit: emit)
+            runs[key] = Run(
+                bytes: bytes, time: line.time, lastGrowth: now, flags: [], range: line.range, discarding: true)
             return
         }
         if bytes.capacity == 0 { bytes.reserveCapacity(Swift.min(maxLineBytes, Swift.max(4 * line.text.count, 4096))) }
         bytes.append(contentsOf: line.text)
         pendingBytes += line.text.count
-        runs[key] = Run(bytes: bytes, time: line.time, lastGrowth: now, flags: line.flags, discarding: false)
+        runs[key] = Run(
+            bytes: bytes, time: line.time, lastGrowth: now, flags: line.flags, range: line.range, discarding: false)
     }
 
     /// Emits a line that is not part of a run, cut if it is over the bound.
     @inline(__always)
-    private mutating func emitBounded(_ line: LogLine, emit: (LogLine) -> Void) {
+    private mutating func emitBounded<E: Error>(_ line: LogLine, emit: (LogLine) throws(E) -> Void) throws(E) {
         if line.text.count <= maxLineBytes {
-            emit(line)
+            try emit(line)
             return
         }
         let cut = UTF8Bytes.cut(atMost: maxLineBytes) { line.text[$0] }
@@ -180,27 +208,26 @@ public struct PartialJoiner: Sendable {
         var truncated = line
         truncated.text = UnsafeRawBufferPointer(rebasing: line.text[..<cut])
         truncated.flags.insert(.truncated)
-        emit(truncated)
+        try emit(truncated)
     }
 
-    private mutating func emitRuns(_ keys: [StreamKey], emit: (LogLine) -> Void) {
+    private mutating func emitRuns<E: Error>(_ keys: [StreamKey], emit: (LogLine) throws(E) -> Void) throws(E) {
         for key in keys {
             guard let run = runs.removeValue(forKey: key) else { continue }
             pendingBytes -= run.bytes.count
             if run.discarding {
                 recycle(run)
             } else {
-                emitRun(run, key: key, emit: emit)
+                try emitRun(run, key: key, emit: emit)
             }
         }
     }
 
-    private mutating func emitRun(_ run: Run, key: StreamKey, emit: (LogLine) -> Void) {
-        run.bytes.withUnsafeBytes { bytes in
-            emit(
-                LogLine(
-                    source: key.source, stream: key.stream, time: run.time, text: bytes, isPartial: false,
-                    flags: run.flags))
+    private mutating func emitRun<E: Error>(_ run: Run, key: StreamKey, emit: (LogLine) throws(E) -> Void) throws(E) {
+        try Self.lend(run.bytes, emit: emit) { bytes in
+            LogLine(
+                source: key.source, stream: key.stream, time: run.time, text: bytes, isPartial: false,
+                flags: run.flags, range: run.range)
         }
         recycle(run)
     }
@@ -210,6 +237,22 @@ public struct PartialJoiner: Sendable {
         guard spareBuffers.count < Self.spareLimit, bytes.capacity <= Self.spareCapacityLimit else { return }
         bytes.removeAll(keepingCapacity: true)
         spareBuffers.append(bytes)
+    }
+
+    /// Emits the line `make` builds over `bytes` (`withUnsafeBytes` only rethrows untyped errors).
+    @inline(__always)
+    private static func lend<E: Error>(
+        _ bytes: [UInt8], emit: (LogLine) throws(E) -> Void, _ make: (UnsafeRawBufferPointer) -> LogLine
+    ) throws(E) {
+        let outcome: Result<Void, E> = bytes.withUnsafeBytes { raw in
+            do throws(E) {
+                try emit(make(raw))
+                return .success(())
+            } catch {
+                return .failure(error)
+            }
+        }
+        try outcome.get()
     }
 
     private static func ordered(_ keys: [StreamKey]) -> [StreamKey] {

@@ -7,11 +7,14 @@ import WeftRegex
 /// drives it with a manual clock and replay drives it with the log's own timestamps:
 ///
 /// ```swift
-/// var engine = MultilineEngine(parsers: try .builtIn(), configuration: .init())
-/// engine.push(line, now: clock.now, into: &sink)      // records that the line completes
-/// engine.advance(to: clock.now, into: &sink)          // records whose stream went quiet
-/// engine.finish(into: &sink)                          // everything still pending
+/// var engine = MultilineEngine(parsers: try .make(), configuration: .init())
+/// try engine.push(line, now: clock.now, into: &output)      // records that the line completes
+/// try engine.advance(to: clock.now, into: &output)          // records whose stream went quiet
+/// try engine.finish(into: &output)                          // everything still pending
 /// ```
+///
+/// Every record carries the byte range of its lines (``Record/range``) and a ``Record/sequence``; the engine answers
+/// where each source's oldest pending line starts (``forEachPendingStart(_:)``), which is what holds a checkpoint.
 ///
 /// How a line is decided: if its stream has an open record, the rules of the record's current state are tried in
 /// order; the first that matches takes the line and moves the record to its next state. If none matches, the record
@@ -26,47 +29,20 @@ public struct MultilineEngine {
     public let configuration: MultilineConfiguration
     /// Receives a description of every decision when set (`--explain`). Costs nothing when nil.
     public var explain: ((ExplainEvent) -> Void)?
-    public private(set) var statistics = MultilineStatistics()
+    public internal(set) var statistics = MultilineStatistics()
 
-    private let matcher: Matcher
+    let matcher: Matcher
     /// The rule sets the hot path uses, unretained (`parsers` keeps them alive): retain/release per line showed up
     /// as a tenth of the time in profiles.
     private let startRules: Unmanaged<AlternationSet>
-    private let stateRules: [Unmanaged<AlternationSet>]
-    /// Per-stream state (plain values, cheap to copy) and, at the same index, the pending record's bytes.
-    private var slots: [Slot] = []
-    private var bodies: [RawBuffer] = []
-    private var slotIndex: [StreamKey: Int] = [:]
-    private var lastKey = StreamKey(source: .max, stream: .unknown)
-    private var lastSlot = -1
-    private var pendingBytes = 0
-    private var nextDeadline = Int64.max
-    private var refeed: [UInt8] = []
-    /// A stream's record buffer starts this small and is given back past this size when its record leaves.
-    static var initialBodyCapacity: Int { 256 }
-    static var retainedBodyCapacity: Int { 64 * 1024 }
-
-    /// One (source, stream): its pending record and where its state machine is.
-    struct Slot {
-        var key: StreamKey
-        var lines = 0
-        /// -1 while the record is an ordinary held line.
-        var parser: Int32 = -1
-        var state: Int32 = -1
-        var time = Timestamp.none
-        var observed: Int64 = 0
-        var lastSeen: Int64 = 0
-        var truncated = false
-        var malformed = false
-        var continuation = false
-        /// Body length and line count before the lines taken on trial (`tentative` rules).
-        var committedBytes = 0
-        var committedLines = 0
-        var tentativeTime = Timestamp.none
-
-        init(key: StreamKey) { self.key = key }
-        var hasTentative: Bool { committedLines < lines }
-    }
+    let stateRules: [Unmanaged<AlternationSet>]
+    /// Every open (source, stream) with its pending record (MultilineEngine+Streams.swift).
+    var streams = StreamTable()
+    /// Bytes held in pending records, across streams.
+    var pendingBytes = 0
+    var nextDeadline = Int64.max
+    /// Where lines taken on trial are copied before they are read again.
+    var refeed = RawBuffer(capacity: 256)
 
     public init(parsers: ParserSet, configuration: MultilineConfiguration = .init()) {
         self.parsers = parsers
@@ -79,72 +55,96 @@ public struct MultilineEngine {
 
     /// Bytes held in pending records right now.
     public var pendingByteCount: Int { pendingBytes }
+    /// Open (source, stream) pairs, pending or idle (bounded by ``MultilineConfiguration/maxStreams``).
+    public var streamCount: Int { streams.count }
+    /// The ``Record/sequence`` of the last record emitted (0 before the first).
+    public var lastSequence: UInt64 { UInt64(statistics.records) }
     /// Regex matches that hit the match limit (a pathological rule); each counted line was treated as not matching.
     public var matchLimitHits: Int { matcher.limitHits }
     /// The earliest time at which ``advance(to:into:)`` would flush something (for a poll timeout), or nil.
     public var nextFlushDeadline: Int64? {
         var earliest = Int64.max
-        for slot in slots where slot.lines > 0 {
-            earliest = min(earliest, slot.lastSeen &+ configuration.flushTimeout)
+        for stream in streams.all where stream.slot.lines > 0 {
+            earliest = min(earliest, stream.slot.lastSeen &+ configuration.flushTimeout)
         }
         return earliest == .max ? nil : earliest
+    }
+
+    /// Calls `body` with the source and input offset of the first line of every pending record: bytes from there
+    /// on have not all left in records.
+    public func forEachPendingStart(_ body: (SourceID, Int64) -> Void) {
+        for stream in streams.all where stream.slot.lines > 0 { body(stream.slot.key.source, stream.slot.range.start) }
+    }
+
+    /// Whether any stream of `source` holds a pending record.
+    public func hasPending(source: SourceID) -> Bool {
+        streams.all.contains { $0.slot.key.source == source && $0.slot.lines > 0 }
     }
 
     // MARK: - Pushing lines
 
     /// Takes one whole line (partials already rejoined) and emits the records it completes.
-    public mutating func push<S: RecordSink>(_ line: LogLine, now: Int64, into sink: inout S) {
+    public mutating func push<O: RecordOutput>(_ line: LogLine, now: Int64, into output: inout O) throws(O.Failure) {
         statistics.linesIn += 1
-        let index = slot(for: StreamKey(source: line.source, stream: line.stream), into: &sink)
+        let index = try stream(for: StreamKey(source: line.source, stream: line.stream), into: &output)
         if now &+ configuration.flushTimeout < nextDeadline { nextDeadline = now &+ configuration.flushTimeout }
+        let entry = TrialLine(length: line.text.count, time: line.time, flags: line.flags, range: line.range, now: now)
 
         if line.flags.contains(.malformed) {
             // A malformed line leaves alone, at once, after whatever its stream was holding.
             statistics.malformedLines += 1
-            end(index, reason: .nextRecord, why: "a malformed line follows", into: &sink)
-            open(
-                index, parser: -1, state: -1, text: line.text, time: line.time, flags: line.flags, now: now,
-                into: &sink)
-            slots[index].malformed = true
-            end(index, reason: .malformed, why: "malformed lines are records of their own", into: &sink)
+            try end(index, reason: .nextRecord, why: "a malformed line follows", into: &output)
+            try open(index, parser: -1, state: -1, text: line.text, line: entry, into: &output)
+            streams[index].slot.malformed = true
+            try end(index, reason: .malformed, why: "malformed lines are records of their own", into: &output)
             return
         }
-        process(index, text: line.text, time: line.time, flags: line.flags, now: now, into: &sink)
+        try process(index, text: line.text, line: entry, into: &output)
     }
 
     /// Flushes every record whose stream has been quiet for the flush timeout as of `now`.
-    public mutating func advance<S: RecordSink>(to now: Int64, into sink: inout S) {
+    public mutating func advance<O: RecordOutput>(to now: Int64, into output: inout O) throws(O.Failure) {
         guard now >= nextDeadline else { return }
         nextDeadline = .max
-        for index in slots.indices {
-            while slots[index].lines > 0 {
-                let deadline = slots[index].lastSeen &+ configuration.flushTimeout
+        for index in streams.indices {
+            while streams[index].slot.lines > 0 {
+                let deadline = streams[index].slot.lastSeen &+ configuration.flushTimeout
                 if deadline > now {
                     nextDeadline = min(nextDeadline, deadline)
                     break
                 }
-                end(index, reason: .timeout, why: "stream quiet for the flush timeout", into: &sink)
+                try end(index, reason: .timeout, why: "stream quiet for the flush timeout", into: &output)
             }
         }
     }
 
     /// Flushes everything (end of input or shutdown).
-    public mutating func finish<S: RecordSink>(into sink: inout S) {
-        for index in slots.indices {
-            while slots[index].lines > 0 {
-                end(index, reason: .endOfInput, why: "end of input", into: &sink)
+    public mutating func finish<O: RecordOutput>(into output: inout O) throws(O.Failure) {
+        for index in streams.indices {
+            while streams[index].slot.lines > 0 {
+                try end(index, reason: .endOfInput, why: "end of input", into: &output)
             }
         }
         nextDeadline = .max
     }
 
+    /// Flushes the pending records of one source (its input ended and it is being let go) and forgets its streams.
+    public mutating func finish<O: RecordOutput>(source: SourceID, into output: inout O) throws(O.Failure) {
+        for index in streams.indices where streams[index].slot.key.source == source {
+            while streams[index].slot.lines > 0 {
+                try end(index, reason: .endOfInput, why: "end of input", into: &output)
+            }
+        }
+        streams.removeIdle(of: source)
+    }
+
     // MARK: - The state machine
 
-    private mutating func process<S: RecordSink>(
-        _ index: Int, text: UnsafeRawBufferPointer, time: Int64, flags: LineFlags, now: Int64, into sink: inout S
-    ) {
+    mutating func process<O: RecordOutput>(
+        _ index: Int, text: UnsafeRawBufferPointer, line: TrialLine, into output: inout O
+    ) throws(O.Failure) {
         let subject = Self.matchView(text)
-        let slot = slots[index]
+        let slot = streams[index].slot
         if slot.lines > 0 && slot.state >= 0 {
             let flat = parsers.flatIndex(parser: slot.parser, state: slot.state)
             let match = stateRules[flat]._withUnsafeGuaranteedRef { $0.firstMatch(in: subject, using: matcher) }
@@ -159,11 +159,11 @@ public struct MultilineEngine {
                         ? "more than \(configuration.maxTentativeLines) lines on trial" : nil
                 if let refused {
                     let set = parsers
-                    end(
+                    try end(
                         index, reason: .nextRecord,
                         why: "\(refused) (state \(set.stateName(parser: slot.parser, state: slot.state)))",
-                        into: &sink)
-                    start(index, text: text, subject: subject, time: time, flags: flags, now: now, into: &sink)
+                        into: &output)
+                    try start(index, text: text, subject: subject, line: line, into: &output)
                     return
                 }
                 let next = parsers.states[flat].next[rule]
@@ -179,39 +179,42 @@ public struct MultilineEngine {
                 }
                 if tentative && !slot.hasTentative {
                     commit(index)  // the trial starts after what the record holds now
-                    slots[index].tentativeTime = time
                 }
-                append(index, text: text, flags: flags, now: now, into: &sink)
-                if !tentative { commit(index) }
-                slots[index].state = next
+                let kept = try append(index, text: text, line: line, into: &output)
+                if tentative {
+                    streams[index].trial.append(kept)  // kept to read it again, as it was, if the trial fails
+                } else {
+                    commit(index)
+                }
+                streams[index].slot.state = next
                 return
             }
             let set = parsers
-            end(
+            try end(
                 index, reason: .nextRecord,
                 why: "line matched no rule of state \(set.stateName(parser: slot.parser, state: slot.state))",
-                into: &sink)
+                into: &output)
         }
-        start(index, text: text, subject: subject, time: time, flags: flags, now: now, into: &sink)
+        try start(index, text: text, subject: subject, line: line, into: &output)
     }
 
-    private mutating func start<S: RecordSink>(
-        _ index: Int, text: UnsafeRawBufferPointer, subject: UnsafeRawBufferPointer, time: Int64, flags: LineFlags,
-        now: Int64, into sink: inout S
-    ) {
+    private mutating func start<O: RecordOutput>(
+        _ index: Int, text: UnsafeRawBufferPointer, subject: UnsafeRawBufferPointer, line: TrialLine,
+        into output: inout O
+    ) throws(O.Failure) {
         let started = startRules._withUnsafeGuaranteedRef { $0.firstMatch(in: subject, using: matcher) }
         guard let match = started else {
             if isIndented(subject) && heldLineIsHeader(index) {
                 // A logger's multi-line message (`ERROR:root:failed:` then indented details) keeps gathering
                 // while it waits for the trace it may introduce.
-                explain?(.ordinary(slots[index].key, line: String(decoding: text, as: UTF8.self)))
-                append(index, text: text, flags: flags, now: now, into: &sink)
+                explain?(.ordinary(streams[index].slot.key, line: String(decoding: text, as: UTF8.self)))
+                try append(index, text: text, line: line, into: &output)
                 commit(index)
                 return
             }
-            end(index, reason: .nextRecord, why: "held line: the next line started no trace", into: &sink)
-            explain?(.ordinary(slots[index].key, line: String(decoding: text, as: UTF8.self)))
-            open(index, parser: -1, state: -1, text: text, time: time, flags: flags, now: now, into: &sink)
+            try end(index, reason: .nextRecord, why: "held line: the next line started no trace", into: &output)
+            explain?(.ordinary(streams[index].slot.key, line: String(decoding: text, as: UTF8.self)))
+            try open(index, parser: -1, state: -1, text: text, line: line, into: &output)
             return
         }
         let (parserIndex, rule) = parsers.startIndex[match]
@@ -220,207 +223,27 @@ public struct MultilineEngine {
             parsers.flatIndex(parser: parserIndex, state: parsers.startState[Int(parserIndex)])]
         let next = startState.next[Int(rule)]
         var header = false
-        if slots[index].lines > 0, slots[index].parser < 0, startState.takesHeader[Int(rule)], !parser.header.isEmpty {
-            let held = bodies[index].bytes
+        let slot = streams[index].slot
+        if slot.lines > 0, slot.parser < 0, startState.takesHeader[Int(rule)], !parser.header.isEmpty {
+            let held = streams[index].body.bytes
             header = parser.header.firstMatch(in: Self.matchView(Self.firstLine(held)), using: matcher) != nil
         }
         explain?(
             .started(
-                slots[index].key, line: String(decoding: text, as: UTF8.self), parser: parser.file.name,
+                slot.key, line: String(decoding: text, as: UTF8.self), parser: parser.file.name,
                 rule: Int(rule), pattern: startState.rules.patterns[Int(rule)].source,
                 next: parsers.states[parsers.flatIndex(parser: parserIndex, state: next)].name, header: header))
         if header {
-            slots[index].parser = parserIndex
-            append(index, text: text, flags: flags, now: now, into: &sink)
+            streams[index].slot.parser = parserIndex
+            try append(index, text: text, line: line, into: &output)
         } else {
-            end(
+            try end(
                 index, reason: .nextRecord, why: "held line: the next line started a trace it does not introduce",
-                into: &sink)
-            open(index, parser: parserIndex, state: next, text: text, time: time, flags: flags, now: now, into: &sink)
+                into: &output)
+            try open(index, parser: parserIndex, state: next, text: text, line: line, into: &output)
         }
-        slots[index].state = next
+        streams[index].slot.state = next
         commit(index)
-    }
-
-    // MARK: - Record buffers
-
-    private mutating func open<S: RecordSink>(
-        _ index: Int, parser: Int32, state: Int32, text: UnsafeRawBufferPointer, time: Int64, flags: LineFlags,
-        now: Int64, into sink: inout S
-    ) {
-        slots[index].parser = parser
-        slots[index].state = state
-        slots[index].time = time
-        slots[index].observed = now
-        slots[index].truncated = false
-        slots[index].malformed = false
-        slots[index].continuation = false
-        append(index, text: text, flags: flags, now: now, into: &sink)
-        commit(index)
-    }
-
-    private mutating func commit(_ index: Int) {
-        slots[index].committedBytes = bodies[index].count
-        slots[index].committedLines = slots[index].lines
-    }
-
-    /// Appends a line to a slot's record, cutting at the line and byte bounds.
-    private mutating func append<S: RecordSink>(
-        _ index: Int, text: UnsafeRawBufferPointer, flags: LineFlags, now: Int64, into sink: inout S
-    ) {
-        var text = text
-        if slots[index].lines > 0 {
-            let cutLines = slots[index].lines >= configuration.maxLines
-            let cutBytes = bodies[index].count + 1 + text.count > configuration.maxBytes
-            if cutLines || cutBytes {
-                cut(index, reason: cutLines ? .maxLines : .maxBytes, into: &sink)
-            }
-        }
-        if text.count > configuration.maxBytes {
-            text = UnsafeRawBufferPointer(rebasing: text[..<UTF8Bytes.cut(atMost: configuration.maxBytes) { text[$0] }])
-            slots[index].truncated = true
-        }
-        if flags.contains(.truncated) { slots[index].truncated = true }
-        let before = bodies[index].count
-        bodies[index].makeUnique()  // a copy of the engine shares its buffers until one of them writes
-        if slots[index].lines > 0 { bodies[index].write(0x0A) }
-        if let base = text.baseAddress { bodies[index].write(base, count: text.count) }
-        slots[index].lines += 1
-        slots[index].lastSeen = now
-        pendingBytes += bodies[index].count - before
-        if pendingBytes > configuration.maxPendingBytes { relievePressure(sparing: index, into: &sink) }
-    }
-
-    /// Emits what a slot holds because it reached a bound, and keeps the trace going in a continuation record.
-    private mutating func cut<S: RecordSink>(_ index: Int, reason: FlushReason, into sink: inout S) {
-        let (parser, state, time) = (slots[index].parser, slots[index].state, slots[index].time)
-        commit(index)  // a cut keeps lines taken on trial: the trace is long, not ended
-        slots[index].truncated = true
-        emit(
-            index, reason: reason, why: "record reached its \(reason == .maxLines ? "line" : "byte") limit", into: &sink
-        )
-        slots[index].parser = parser
-        slots[index].state = state
-        slots[index].time = time
-        slots[index].continuation = true
-    }
-
-    private mutating func relievePressure<S: RecordSink>(sparing current: Int, into sink: inout S) {
-        while pendingBytes > configuration.maxPendingBytes {
-            // The current record alone is bounded by maxBytes.
-            guard let oldest = quietestPendingSlot(sparing: current) else { return }
-            emit(oldest, reason: .bufferFull, why: "pending records reached the total byte bound", into: &sink)
-        }
-    }
-
-    /// Ends a slot's record: emits it without any lines taken on trial, then reads those lines again.
-    private mutating func end<S: RecordSink>(
-        _ index: Int, reason: FlushReason, why: @autoclosure () -> String, into sink: inout S
-    ) {
-        guard slots[index].lines > 0 else { return }
-        if !slots[index].hasTentative {
-            emit(index, reason: reason, why: why(), into: &sink)
-            return
-        }
-        // Keep the trial lines aside, emit the record without them, then process them as new lines.
-        let committedBytes = slots[index].committedBytes
-        let lastSeen = slots[index].lastSeen
-        let time = slots[index].tentativeTime
-        refeed.removeAll(keepingCapacity: true)
-        refeed.append(contentsOf: bodies[index].bytes[(committedBytes + 1)...])
-        pendingBytes -= bodies[index].count - committedBytes
-        bodies[index].removeSuffix(from: committedBytes)
-        slots[index].lines = slots[index].committedLines
-        emit(index, reason: reason, why: why(), into: &sink)
-        let lines = refeed
-        lines.withUnsafeBytes { all in
-            var start = 0
-            for position in 0...all.count where position == all.count || all[position] == 0x0A {
-                let text = UnsafeRawBufferPointer(rebasing: all[start..<position])
-                process(index, text: text, time: time, flags: [], now: lastSeen, into: &sink)
-                start = position + 1
-            }
-        }
-    }
-
-    private mutating func emit<S: RecordSink>(
-        _ index: Int, reason: FlushReason, why: @autoclosure () -> String, into sink: inout S
-    ) {
-        let slot = slots[index]
-        let parserName = slot.parser >= 0 && slot.lines > 1 ? parsers.parsers[Int(slot.parser)].file.name : nil
-        if let explain { explain(.ended(slot.key, reason: reason, lines: slot.lines, parser: parserName, why: why())) }
-        statistics.records += 1
-        statistics.recordsByReason[Int(reason.rawValue)] += 1
-        if let parserName { statistics.recordsByParser[parserName, default: 0] += 1 }
-        if slot.truncated { statistics.truncatedRecords += 1 }
-        sink.emit(
-            Record(
-                source: slot.key.source, stream: slot.key.stream, time: slot.time, observedTime: slot.observed,
-                body: bodies[index].bytes, lineCount: slot.lines, parser: parserName, flushReason: reason,
-                truncated: slot.truncated, malformed: slot.malformed, continuation: slot.continuation))
-        pendingBytes -= bodies[index].count
-        if bodies[index].capacity > Self.retainedBodyCapacity {
-            bodies[index] = RawBuffer(capacity: Self.initialBodyCapacity)  // give back the memory of a big record
-        } else {
-            bodies[index].removeSuffix(from: 0)
-        }
-        slots[index].lines = 0
-        slots[index].parser = -1
-        slots[index].state = -1
-        slots[index].committedBytes = 0
-        slots[index].committedLines = 0
-        slots[index].truncated = false
-        slots[index].malformed = false
-        slots[index].continuation = false
-    }
-
-    // MARK: - Streams
-
-    private mutating func slot<S: RecordSink>(for key: StreamKey, into sink: inout S) -> Int {
-        if key == lastKey { return lastSlot }
-        if let index = slotIndex[key] {
-            lastKey = key
-            lastSlot = index
-            return index
-        }
-        if slots.count >= configuration.maxStreams { evict(into: &sink) }
-        slots.append(Slot(key: key))
-        bodies.append(RawBuffer(capacity: Self.initialBodyCapacity))
-        slotIndex[key] = slots.count - 1
-        lastKey = key
-        lastSlot = slots.count - 1
-        return slots.count - 1
-    }
-
-    /// Makes room for a new stream: forgets idle streams, and if every stream holds a record, flushes the one quiet
-    /// for longest.
-    private mutating func evict<S: RecordSink>(into sink: inout S) {
-        if !slots.contains(where: { $0.lines == 0 }), let oldest = quietestPendingSlot(sparing: nil) {
-            while slots[oldest].lines > 0 {
-                end(oldest, reason: .bufferFull, why: "too many open streams", into: &sink)
-            }
-        }
-        var kept: [Slot] = []
-        var keptBodies: [RawBuffer] = []
-        for index in slots.indices where slots[index].lines > 0 {
-            kept.append(slots[index])
-            keptBodies.append(bodies[index])
-        }
-        slots = kept
-        bodies = keptBodies
-        slotIndex.removeAll(keepingCapacity: true)
-        for (index, slot) in slots.enumerated() { slotIndex[slot.key] = index }
-        lastKey = StreamKey(source: .max, stream: .unknown)
-        lastSlot = -1
-    }
-
-    /// The slot holding a record whose stream has been quiet for longest, other than `spared`.
-    private func quietestPendingSlot(sparing spared: Int?) -> Int? {
-        var oldest: Int?
-        for index in slots.indices where index != spared && slots[index].lines > 0 {
-            if oldest == nil || slots[index].lastSeen < slots[oldest!].lastSeen { oldest = index }
-        }
-        return oldest
     }
 
     private func startsTrace(_ subject: UnsafeRawBufferPointer) -> Bool {
@@ -430,11 +253,11 @@ public struct MultilineEngine {
     /// Whether the held ordinary record's first line matches some parser's header (asked only when an indented line
     /// follows it, so ordinary lines cost no header match).
     private mutating func heldLineIsHeader(_ index: Int) -> Bool {
-        let slot = slots[index]
+        let slot = streams[index].slot
         guard slot.lines > 0, slot.parser < 0, slot.state < 0, !slot.malformed, !parsers.anyHeader.isEmpty else {
             return false
         }
-        let held = bodies[index].bytes
+        let held = streams[index].body.bytes
         return parsers.anyHeader.firstMatch(in: Self.matchView(Self.firstLine(held)), using: matcher) != nil
     }
 

@@ -4,8 +4,10 @@ import WeftCore
 /// encoded once and kept in one byte arena addressed by integer ranges, so that reusing one costs a copy and no
 /// reference counting.
 struct FragmentCache {
-    /// Sources with a larger id are encoded on every record rather than cached (ids are dense in practice).
-    static let maxSourceID = 1 << 16
+    /// Sources with a larger id are encoded on every record rather than cached. The pipeline's ids are dense (it
+    /// reuses released ones), so only a run with this many sources open at once, or a caller numbering sources its
+    /// own way, gets there.
+    static let maxSourceID = 1 << 20
     /// Parsers beyond this many distinct names are encoded on every record.
     static let maxParsers = 256
 
@@ -57,7 +59,7 @@ struct FragmentCache {
     }
 
     /// The arena ranges of `info`'s fragments, encoding them first if this id is new or its info changed; nil if
-    /// the id is too large to cache.
+    /// the id is too large to cache. ``forget(_:)`` drops a released source's fragments.
     @inline(__always)
     mutating func ranges(forSource id: SourceID, _ info: SourceInfo) -> SourceRanges? {
         let index = Int(id)
@@ -74,6 +76,16 @@ struct FragmentCache {
             }
         }
         return encodeSource(index, info)
+    }
+
+    /// Drops a released source's fragments; its arena bytes count as garbage until the next compaction.
+    mutating func forget(_ id: SourceID) {
+        let index = Int(id)
+        guard index < sourceRanges.count, sourceRanges[index].isCached else { return }
+        garbage += sourceRanges[index].attributes.count + sourceRanges[index].resource.count
+        sourceRanges[index] = .none
+        sources[index] = SourceInfo(path: nil)
+        compactIfWasteful()
     }
 
     @inline(never)

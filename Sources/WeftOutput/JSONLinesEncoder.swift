@@ -50,14 +50,19 @@ public struct JSONLinesEncoder {
         scratch.removeAll(maxRetainedCapacity: Self.retainedScratchCapacity)
     }
 
-    /// Appends one record as one line, terminated by `\n`, to a raw buffer (``OutputWriter``'s path: no extra copy).
-    mutating func encode(_ record: Record, source: SourceInfo, into out: inout RawBuffer) {
+    /// Appends one record as one line, terminated by `\n`, to a raw buffer (the file output's path: no extra copy).
+    public mutating func encode(_ record: Record, source: SourceInfo, into out: inout RawBuffer) {
         core.encode(record, source: source, into: &out)
+    }
+
+    /// Drops what is cached for a released source (its id may come back describing another).
+    public mutating func forget(_ source: SourceID) {
+        core.fragments.forget(source)
     }
 }
 
 /// The encoder's state and the encoding itself, apart from its scratch buffer so that both can be borrowed at once.
-private struct EncoderCore {
+struct EncoderCore {
     let format: OutputFormat
     var timeCache = SecondCache()
     var observedCache = SecondCache()

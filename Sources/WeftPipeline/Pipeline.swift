@@ -4,12 +4,6 @@ import WeftFraming
 import WeftJoin
 import WeftMultiline
 
-/// Where finished records go, with what the run knows of their source. An output (JSON lines to a file descriptor,
-/// a test's collector) implements this.
-public protocol RecordOutput {
-    mutating func write(_ record: Record, source: SourceInfo)
-}
-
 /// How the pipeline tells time.
 public enum ClockMode: Sendable, Equatable {
     /// The caller passes the time (the wall clock live, a manual clock in tests).
@@ -44,6 +38,9 @@ public struct PipelineStatistics: Sendable, Equatable {
     /// Lines that carried no time while the log's timestamps drive the clock (replay): the flush timeout cannot
     /// fire between them.
     public var untimedLines = 0
+    /// Sources added, and released after their input ended and their last record left.
+    public var sourcesAdded = 0
+    public var sourcesReleased = 0
 
     mutating func noteTime(_ time: Int64) {
         if firstTime == Timestamp.none || time < firstTime { firstTime = time }
@@ -53,23 +50,44 @@ public struct PipelineStatistics: Sendable, Equatable {
 
 /// The whole engine in one value: framing → decoding → partial join → multiline, per source, bytes in and records out.
 ///
-/// Still pure: no I/O and no threads. Inputs hand it byte chunks as they read them and pass the time; it hands
-/// finished records to a ``RecordOutput``.
+/// Pure: no I/O and no threads. Inputs hand it byte chunks as they read them and pass the time; it hands finished
+/// records to a ``WeftCore/RecordOutput``, and throws what the output throws.
 ///
 /// ```swift
 /// var pipeline = Pipeline(parsers: try .make(), configuration: .init())
 /// let stdin = pipeline.addSource(SourceInfo(path: nil))
-/// pipeline.feed(chunk, from: stdin, now: clock.now(), into: &output)
-/// pipeline.advance(to: clock.now(), into: &output)
-/// pipeline.finish(now: clock.now(), into: &output)
+/// try pipeline.feed(chunk, from: stdin, now: clock.now(), into: &output)
+/// try pipeline.advance(to: clock.now(), into: &output)
+/// let checkpoint = pipeline.settledOffset(of: stdin)   // safe once records up to pipeline.lastSequence are acked
+/// try pipeline.endOfSource(stdin, now: clock.now(), into: &output)
+/// try pipeline.finish(now: clock.now(), into: &output)
 /// ```
+///
+/// Sources come and go: ``addSource(_:format:startOffset:)`` gives an id (reusing released ones), and a source whose
+/// input ended (``endOfSource(_:now:into:)``) is released once its last record has left, so a collector that
+/// follows rotations for months holds only the sources it is reading.
 public struct Pipeline {
     public let configuration: PipelineConfiguration
-    public private(set) var sources = SourceTable()
-    private var framers: [LineFramer?] = []
-    private var decoders: [LineDecoder?] = []
-    private var described: [Described] = []
+    /// Every source by id; nil where a released source's id waits to be reused.
+    private var sources: [Source?] = []
+    private var freeIDs: [SourceID] = []
+    /// Sources whose input ended and that still have records pending.
+    private var ending: [SourceID] = []
+    /// Counters of released sources' stages.
+    private var retired = (malformed: 0, truncated: 0)
     private var core: Core
+
+    /// Everything the pipeline holds for one input.
+    struct Source {
+        var info: SourceInfo
+        var framer: LineFramer
+        var decoder: LineDecoder
+        /// What has been copied from the decoder into `info`.
+        var described = Described()
+        /// The output has been told the current `info`.
+        var announced = false
+        var ended = false
+    }
 
     public init(parsers: ParserSet, configuration: PipelineConfiguration = .init()) {
         self.configuration = configuration
@@ -85,29 +103,51 @@ public struct Pipeline {
     /// Lets `--explain` watch the engine's decisions.
     public mutating func setExplain(_ explain: ((ExplainEvent) -> Void)?) { core.engine.explain = explain }
 
-    /// Registers an input. Kubernetes resource attributes are derived from its path.
-    public mutating func addSource(_ info: SourceInfo, format: LogFormat? = nil) -> SourceID {
+    /// Registers an input and returns its id (a released source's id may be reused). Kubernetes resource attributes
+    /// are derived from its path.
+    ///
+    /// - Parameter startOffset: the input offset of the first byte that will be fed (a checkpoint being resumed);
+    ///   byte ranges and settled offsets count from it.
+    public mutating func addSource(_ info: SourceInfo, format: LogFormat? = nil, startOffset: Int64 = 0) -> SourceID {
         var info = info
         if let path = info.path, info.resource.isEmpty {
             info.resource = KubernetesPath.resource(forPath: path)
         }
-        let id = sources.add(info)
-        framers.append(LineFramer(maxLineBytes: configuration.maxLineBytes))
-        decoders.append(LineDecoder(format: format ?? configuration.format, source: id))
-        described.append(Described())
+        let id = freeIDs.popLast() ?? SourceID(sources.count)
+        let source = Source(
+            info: info, framer: LineFramer(maxLineBytes: configuration.maxLineBytes, startOffset: startOffset),
+            decoder: LineDecoder(format: format ?? configuration.format, source: id))
+        if Int(id) == sources.count {
+            sources.append(source)
+        } else {
+            sources[Int(id)] = source
+        }
+        core.stats.sourcesAdded += 1
         return id
     }
 
+    /// Sources added and not yet released.
+    public var sourceCount: Int { core.stats.sourcesAdded - core.stats.sourcesReleased }
+    /// The length of the source table: the highest id in use plus one, at most (ids are reused).
+    public var sourceCapacity: Int { sources.count }
+
+    /// What is known of a source now, or nil if it was released.
+    public func info(of source: SourceID) -> SourceInfo? { sources[Int(source)]?.info }
+
     public var statistics: PipelineStatistics {
         var result = core.stats
-        result.malformedLines = decoders.reduce(0) { $0 + ($1?.malformedCount ?? 0) }
-        result.truncatedLines =
-            framers.reduce(0) { $0 + ($1?.truncatedLines ?? 0) } + core.joiner.truncatedLines
+        result.malformedLines = retired.malformed
+        result.truncatedLines = retired.truncated + core.joiner.truncatedLines
+        for source in sources {
+            guard let source else { continue }
+            result.malformedLines += source.decoder.malformedCount
+            result.truncatedLines += source.framer.truncatedLines
+        }
         return result
     }
 
-    /// The format each source was read as (auto-detected or forced), nil until decided.
-    public func detectedFormat(of source: SourceID) -> LogFormat? { decoders[Int(source)]?.detectedFormat }
+    /// The format each source was read as (auto-detected or forced), nil until decided or once released.
+    public func detectedFormat(of source: SourceID) -> LogFormat? { sources[Int(source)]?.decoder.detectedFormat }
 
     /// The time by which ``advance(to:into:)`` must be called for flush timeouts to fire on time, or nil when nothing
     /// is pending.
@@ -119,60 +159,128 @@ public struct Pipeline {
         return deadline
     }
 
+    /// The ``WeftCore/Record/sequence`` of the last record handed to an output.
+    public var lastSequence: UInt64 { core.engine.lastSequence }
+
+    // MARK: - Checkpoints
+
+    /// The offset in `source`'s input before which every byte is in a record that has left the pipeline: where a
+    /// restart may resume without losing a line, once the output has acknowledged every record up to
+    /// ``lastSequence``. Lines still being assembled (an unterminated line, a partial run, a pending record) hold it
+    /// at their first byte.
+    public func settledOffset(of source: SourceID) -> Int64 {
+        guard let state = sources[Int(source)] else { preconditionFailure("source \(source) was released") }
+        var offset = state.framer.consumedOffset
+        core.joiner.forEachPendingStart { if $0 == source { offset = min(offset, $1) } }
+        core.engine.forEachPendingStart { if $0 == source { offset = min(offset, $1) } }
+        return offset
+    }
+
+    /// ``settledOffset(of:)`` of every live source, in one pass over the pending records.
+    public func settledOffsets() -> [SourceID: Int64] {
+        var offsets: [SourceID: Int64] = [:]
+        for (index, source) in sources.enumerated() {
+            if let source { offsets[SourceID(index)] = source.framer.consumedOffset }
+        }
+        let lower = { (source: SourceID, start: Int64) in
+            if let current = offsets[source], start < current { offsets[source] = start }
+        }
+        core.joiner.forEachPendingStart(lower)
+        core.engine.forEachPendingStart(lower)
+        return offsets
+    }
+
     // MARK: - Feeding
 
     /// Feeds bytes read from `source`. Complete lines go through at once; an unterminated tail waits for more bytes.
     public mutating func feed<O: RecordOutput>(
         _ bytes: UnsafeRawBufferPointer, from source: SourceID, now: Int64, into output: inout O
-    ) {
+    ) throws(O.Failure) {
+        let index = Int(source)
+        precondition(sources[index]?.ended == false, "feeding a source that ended or was released")
         core.stats.bytesIn += Int64(bytes.count)
-        withSource(source, output: &output, now: now) { framer, emit in framer.feed(bytes, emit: emit) }
+        try announce(index, into: &output)
+        var position = 0
+        while let framed = sources[index]!.framer.next(in: bytes, from: &position) {
+            // `framed.text` may point into the framer's carry, which stays put while the line is decoded.
+            try core.line(framed, of: &sources[index]!, now: now, into: &output)
+        }
     }
 
-    /// The source reached its end (EOF): its unterminated last line, if any, is complete.
-    public mutating func endOfSource<O: RecordOutput>(_ source: SourceID, now: Int64, into output: inout O) {
-        withSource(source, output: &output, now: now) { framer, emit in framer.finish(emit: emit) }
+    /// The source reached its end (EOF, a rotated-away file read to its end): its unterminated last line, if any, is
+    /// complete. The source is released, and its id freed, once its last record has left (now, at a flush timeout,
+    /// or at ``finish(now:into:)``); ``closeSource(_:now:into:)`` flushes it at once instead.
+    public mutating func endOfSource<O: RecordOutput>(
+        _ source: SourceID, now: Int64, into output: inout O
+    ) throws(O.Failure) {
+        let index = Int(source)
+        precondition(sources[index]?.ended == false, "ending a source that ended or was released")
+        try announce(index, into: &output)
+        if let framed = sources[index]!.framer.finish() {
+            try core.line(framed, of: &sources[index]!, now: now, into: &output)
+        }
+        sources[index]!.ended = true
+        ending.append(source)
+        try releaseDrained(into: &output)
+    }
+
+    /// Ends `source` and flushes its pending records now (`end_of_input`), then releases it.
+    public mutating func closeSource<O: RecordOutput>(
+        _ source: SourceID, now: Int64, into output: inout O
+    ) throws(O.Failure) {
+        if sources[Int(source)]?.ended == false { try endOfSource(source, now: now, into: &output) }
+        guard sources[Int(source)] != nil else { return }
+        try core.finish(source: source, now: now, into: &output)
+        try releaseDrained(into: &output)
     }
 
     /// Fires flush timeouts due at `now`: partial lines not completed and records whose stream went quiet.
-    public mutating func advance<O: RecordOutput>(to now: Int64, into output: inout O) {
+    public mutating func advance<O: RecordOutput>(to now: Int64, into output: inout O) throws(O.Failure) {
         let current = configuration.clock == .logTimestamps ? max(now, core.logNow) : now
-        withUnsafeMutablePointer(to: &output) { pointer in
-            var sink = OutputSink(output: pointer, sources: sources)
-            core.advance(to: current, sink: &sink)
-        }
+        try core.advance(to: current, into: &output)
+        if !ending.isEmpty { try releaseDrained(into: &output) }
     }
 
-    /// Flushes everything still pending (end of input, shutdown).
-    public mutating func finish<O: RecordOutput>(now: Int64, into output: inout O) {
+    /// Flushes everything still pending (end of input, shutdown), and releases the sources that ended.
+    public mutating func finish<O: RecordOutput>(now: Int64, into output: inout O) throws(O.Failure) {
         let current = configuration.clock == .logTimestamps ? max(now, core.logNow) : now
-        withUnsafeMutablePointer(to: &output) { pointer in
-            var sink = OutputSink(output: pointer, sources: sources)
-            core.finish(now: current, sink: &sink)
-        }
+        try core.finish(now: current, into: &output)
+        if !ending.isEmpty { try releaseDrained(into: &output) }
     }
 
-    private mutating func withSource<O: RecordOutput>(
-        _ source: SourceID, output: inout O, now: Int64,
-        _ body: (inout LineFramer, (UnsafeRawBufferPointer, LineFlags) -> Void) -> Void
-    ) {
-        let index = Int(source)
-        // Moved out while in use, so the closure can reach the other stages without overlapping access.
-        var framer = framers[index].take()!
-        var decoder = decoders[index].take()!
-        var isDescribed = described[index]
-        withUnsafeMutablePointer(to: &output) { pointer in
-            var sink = OutputSink(output: pointer, sources: sources)
-            body(&framer) { physical, flags in
-                core.line(physical, flags: flags, decoder: &decoder, described: &isDescribed, now: now, sink: &sink)
+    // MARK: - Sources' lifecycle
+
+    /// Tells the output what it does not know yet of a source, before its first record.
+    @inline(__always)
+    private mutating func announce<O: RecordOutput>(_ index: Int, into output: inout O) throws(O.Failure) {
+        if sources[index]!.announced { return }
+        sources[index]!.announced = true
+        try output.describe(SourceID(index), as: sources[index]!.info)
+    }
+
+    /// Releases every ended source with nothing pending.
+    private mutating func releaseDrained<O: RecordOutput>(into output: inout O) throws(O.Failure) {
+        var kept: [SourceID] = []
+        for source in ending {
+            if core.joiner.hasPendingRun(source: source) || core.engine.hasPending(source: source) {
+                kept.append(source)
+                continue
             }
-            if isDescribed != described[index] {
-                described[index] = isDescribed
-                sources = sink.sources
-            }
+            try core.engine.finish(source: source, into: &output)  // nothing pending: forgets its idle streams
+            let state = sources[Int(source)]!
+            retired.malformed += state.decoder.malformedCount
+            retired.truncated += state.framer.truncatedLines
+            sources[Int(source)] = nil
+            freeIDs.append(source)
+            core.stats.sourcesReleased += 1
+            output.release(source)
         }
-        framers[index] = framer
-        decoders[index] = decoder
+        ending = kept
+        // A table left long by a burst of sources shrinks once its tail is free.
+        while let last = sources.last, last == nil {
+            sources.removeLast()
+            freeIDs.removeAll { Int($0) == sources.count }
+        }
     }
 }
 
@@ -192,24 +300,15 @@ struct Core {
 
     @inline(__always)
     mutating func line<O: RecordOutput>(
-        _ physical: UnsafeRawBufferPointer, flags: LineFlags, decoder: inout LineDecoder,
-        described: inout Described, now: Int64, sink: inout OutputSink<O>
-    ) {
+        _ framed: FramedLine, of source: inout Pipeline.Source, now: Int64, into output: inout O
+    ) throws(O.Failure) {
         stats.physicalLines += 1
-        var line = decoder.decode(physical, flags: flags)
-        if !described.format, decoder.detectedFormat != nil {
-            // What decoding learned about the source (its runtime) goes on every record of it, the first included.
-            described.format = true
-            if let runtime = decoder.runtime {
-                sink.sources[line.source].attributes.append((key: "container.runtime.name", value: runtime.rawValue))
-            }
-        }
-        if decoder.attributesVersion != described.attributesVersion {
-            // Docker's `attrs` (labels, env, tag log options) change rarely; records carry them as docker.attrs.*.
-            described.attributesVersion = decoder.attributesVersion
-            var attributes = sink.sources[line.source].attributes.filter { !$0.key.hasPrefix("docker.attrs.") }
-            attributes += decoder.lastAttributes.map { (key: "docker.attrs." + $0.key, value: $0.value) }
-            sink.sources[line.source].attributes = attributes
+        var line = source.decoder.decode(framed.text, flags: framed.flags)
+        line.range = framed.range
+        if source.decoder.detectedFormat != nil && !source.described.format
+            || source.decoder.attributesVersion != source.described.attributesVersion
+        {
+            try describe(&source, into: &output)
         }
         var now = now
         if line.time != Timestamp.none { stats.noteTime(line.time) }
@@ -225,48 +324,55 @@ struct Core {
             }
             if line.time != Timestamp.none && line.time > logNow {
                 logNow = line.time
-                advance(to: logNow, sink: &sink)
+                try advance(to: logNow, into: &output)
             }
             now = logNow == Int64.min ? 0 : logNow
         }
         if !line.isPartial && joiner.pendingRuns == 0 {
-            engine.push(line, now: now, into: &sink)  // the common case: nothing to rejoin
+            try engine.push(line, now: now, into: &output)  // the common case: nothing to rejoin
             return
         }
-        joiner.push(line, now: now) { whole in engine.push(whole, now: now, into: &sink) }
+        try joiner.push(line, now: now) { (whole) throws(O.Failure) in try engine.push(whole, now: now, into: &output) }
     }
 
-    mutating func advance<O: RecordOutput>(to now: Int64, sink: inout OutputSink<O>) {
-        if joiner.pendingRuns > 0 {
-            joiner.flush(idleSince: now &- configuration.multiline.flushTimeout) { whole in
-                engine.push(whole, now: now, into: &sink)
+    /// Copies what decoding learned about the source into its description and tells the output: the runtime once
+    /// the format is known (on every record of it, the first included), Docker's `attrs` whenever they change (rare:
+    /// labels, env, tag log options, as `docker.attrs.*`).
+    @inline(never)
+    private func describe<O: RecordOutput>(_ source: inout Pipeline.Source, into output: inout O) throws(O.Failure) {
+        if !source.described.format, source.decoder.detectedFormat != nil {
+            source.described.format = true
+            if let runtime = source.decoder.runtime {
+                source.info.attributes.append((key: "container.runtime.name", value: runtime.rawValue))
             }
         }
-        engine.advance(to: now, into: &sink)
+        if source.decoder.attributesVersion != source.described.attributesVersion {
+            source.described.attributesVersion = source.decoder.attributesVersion
+            var attributes = source.info.attributes.filter { !$0.key.hasPrefix("docker.attrs.") }
+            attributes += source.decoder.lastAttributes.map { (key: "docker.attrs." + $0.key, value: $0.value) }
+            source.info.attributes = attributes
+        }
+        try output.describe(source.decoder.source, as: source.info)
     }
 
-    mutating func finish<O: RecordOutput>(now: Int64, sink: inout OutputSink<O>) {
-        joiner.finish { whole in engine.push(whole, now: now, into: &sink) }
-        engine.finish(into: &sink)
-    }
-}
-
-/// Adapts a ``RecordOutput`` to the engine's ``RecordSink``, adding each record's source.
-///
-/// Inlinable so that the module that picks the output (the CLI) gets `emit` specialized for it: otherwise the engine,
-/// specialized there, called the generic `emit` through its protocol witness once per record.
-@usableFromInline
-struct OutputSink<O: RecordOutput>: RecordSink {
-    @usableFromInline let output: UnsafeMutablePointer<O>
-    @usableFromInline var sources: SourceTable
-
-    init(output: UnsafeMutablePointer<O>, sources: SourceTable) {
-        self.output = output
-        self.sources = sources
+    mutating func advance<O: RecordOutput>(to now: Int64, into output: inout O) throws(O.Failure) {
+        if joiner.pendingRuns > 0 {
+            try joiner.flush(idleSince: now &- configuration.multiline.flushTimeout) { (whole) throws(O.Failure) in
+                try engine.push(whole, now: now, into: &output)
+            }
+        }
+        try engine.advance(to: now, into: &output)
     }
 
-    @inlinable
-    mutating func emit(_ record: Record) {
-        output.pointee.write(record, source: sources[record.source])
+    mutating func finish<O: RecordOutput>(now: Int64, into output: inout O) throws(O.Failure) {
+        try joiner.finish { (whole) throws(O.Failure) in try engine.push(whole, now: now, into: &output) }
+        try engine.finish(into: &output)
+    }
+
+    mutating func finish<O: RecordOutput>(source: SourceID, now: Int64, into output: inout O) throws(O.Failure) {
+        try joiner.finish(source: source) { (whole) throws(O.Failure) in
+            try engine.push(whole, now: now, into: &output)
+        }
+        try engine.finish(source: source, into: &output)
     }
 }

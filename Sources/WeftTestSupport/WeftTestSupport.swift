@@ -31,26 +31,42 @@ public struct CollectedRecord: Equatable, Sendable, CustomStringConvertible {
     public var truncated: Bool
     public var malformed: Bool
     public var continuation: Bool
+    public var range: ByteRange
+    public var sequence: UInt64
 
     public var description: String {
         "[\(parser ?? "-") \(lineCount) \(flushReason)\(truncated ? " truncated" : "")] \(body.debugDescription)"
     }
 }
 
-/// A ``RecordSink`` that keeps copies of every record, in order.
-public struct CollectingSink: RecordSink {
+/// A ``RecordOutput`` that keeps copies of every record, in order, and of every source description it was given.
+public struct CollectingSink: RecordOutput {
     public var records: [CollectedRecord] = []
+    /// What the pipeline said of each source, latest last.
+    public var described: [(source: SourceID, info: SourceInfo)] = []
+    public var released: [SourceID] = []
 
     public init() {}
 
-    public mutating func emit(_ record: Record) {
+    public mutating func describe(_ source: SourceID, as info: SourceInfo) {
+        described.append((source, info))
+    }
+
+    public mutating func release(_ source: SourceID) {
+        released.append(source)
+    }
+
+    /// The latest description of `source` before it was released.
+    public func info(of source: SourceID) -> SourceInfo? { described.last { $0.source == source }?.info }
+
+    public mutating func write(_ record: Record) {
         let bytes = Array(record.body)
         records.append(
             CollectedRecord(
                 body: String(decoding: bytes, as: UTF8.self), bodyBytes: bytes, source: record.source,
                 stream: record.stream, time: record.time, lineCount: record.lineCount, parser: record.parser,
                 flushReason: record.flushReason, truncated: record.truncated, malformed: record.malformed,
-                continuation: record.continuation))
+                continuation: record.continuation, range: record.range, sequence: record.sequence))
     }
 
     /// The bodies, in order.

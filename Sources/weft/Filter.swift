@@ -1,5 +1,6 @@
 import ArgumentParser
 import WeftCore
+import WeftIO
 import WeftPipeline
 
 /// The default command: standard input or files in, JSON lines out.

@@ -5,6 +5,7 @@ import WeftDecoding
 import WeftMultiline
 import WeftOutput
 import WeftPipeline
+import WeftSamples
 
 /// Reads and parses one rule file; a file that cannot be read is reported as `given` (the option or argument) and
 /// its path.

@@ -1,4 +1,5 @@
 import WeftCore
+import WeftIO
 import WeftMultiline
 import WeftPipeline
 

@@ -1,21 +1,44 @@
 import Foundation
+import Testing
 import WeftCore
 import WeftDecoding
 import WeftMultiline
 import WeftPipeline
+import WeftSamples
 import WeftTestSupport
 
-/// Keeps every record with its source, for assertions.
+/// Keeps every record with the description of its source at the time, for assertions.
 struct CollectingOutput: RecordOutput {
     var sink = CollectingSink()
+    /// Per record, what the output had been told of its source.
     var sources: [SourceInfo] = []
+    var table = SourceTable()
 
-    mutating func write(_ record: Record, source: SourceInfo) {
-        sink.emit(record)
-        sources.append(source)
+    mutating func write(_ record: Record) {
+        precondition(table.contains(record.source), "a record of a source the output was not told of")
+        sink.write(record)
+        sources.append(table[record.source])
+    }
+
+    mutating func describe(_ source: SourceID, as info: SourceInfo) {
+        sink.describe(source, as: info)
+        table.set(source, info)
+    }
+
+    mutating func release(_ source: SourceID) {
+        sink.release(source)
+        table.remove(source)
     }
 
     var records: [CollectedRecord] { sink.records }
+}
+
+/// What a finished fixture run leaves to inspect (its source is released by then).
+struct FinishedRun {
+    var formats: [SourceID: LogFormat]
+    var statistics: PipelineStatistics
+
+    func detectedFormat(of source: SourceID) -> LogFormat? { formats[source] }
 }
 
 enum Fixtures {
@@ -25,7 +48,7 @@ enum Fixtures {
     static func run(
         _ bytes: [UInt8], format: LogFormat = .auto, chunk: Int = 1 << 16, path: String? = nil,
         configure: (inout PipelineConfiguration) -> Void = { _ in }
-    ) throws -> (records: [CollectedRecord], output: CollectingOutput, pipeline: Pipeline) {
+    ) throws -> (records: [CollectedRecord], output: CollectingOutput, pipeline: FinishedRun) {
         var configuration = PipelineConfiguration()
         configuration.format = format
         configure(&configuration)
@@ -41,8 +64,13 @@ enum Fixtures {
             clock.advance(byMilliseconds: 1)
         }
         pipeline.endOfSource(source, now: clock.now, into: &output)
+        let format = pipeline.detectedFormat(of: source)
         pipeline.finish(now: clock.now, into: &output)
-        return (output.records, output, pipeline)
+        #expect(pipeline.sourceCount == 0, "an ended source is released once its records have left")
+        return (
+            output.records, output,
+            FinishedRun(formats: [source: format].compactMapValues { $0 }, statistics: pipeline.statistics)
+        )
     }
 
     /// The expected records of a sample: (parser, body) per line of its `.expected.jsonl`.

@@ -15,7 +15,7 @@ import WeftTestSupport
         // caller says (it was observed at 1970-01-01 when finish had no time of its own).
         struct Observed: RecordOutput {
             var times: [Int64] = []
-            mutating func write(_ record: Record, source: SourceInfo) { times.append(record.observedTime) }
+            mutating func write(_ record: Record) { times.append(record.observedTime) }
         }
         var pipeline = Pipeline(parsers: try .make(), configuration: .init())
         var output = Observed()

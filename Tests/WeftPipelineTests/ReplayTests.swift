@@ -12,9 +12,13 @@ struct EncodingOutput: RecordOutput {
     var encoder = JSONLinesEncoder()
     var bytes: [UInt8] = []
 
-    mutating func write(_ record: Record, source: SourceInfo) {
-        encoder.encode(record, source: source, into: &bytes)
+    var sources = SourceTable()
+
+    mutating func write(_ record: Record) {
+        encoder.encode(record, source: sources[record.source], into: &bytes)
     }
+
+    mutating func describe(_ source: SourceID, as info: SourceInfo) { sources.set(source, info) }
 }
 
 @Suite struct ReplayTests {

@@ -3,6 +3,7 @@ import Testing
 import WeftCore
 import WeftDecoding
 import WeftPipeline
+import WeftSamples
 import WeftTestSupport
 
 /// Every captured sample merges exactly as its golden file says (the files come from the real runtimes; see

@@ -1,4 +1,5 @@
 import WeftCore
+import WeftFraming
 
 #if canImport(Glibc)
     import Glibc
@@ -6,7 +7,8 @@ import WeftCore
     import Darwin
 #endif
 
-/// Reads a file descriptor in large chunks into one reused buffer and hands each chunk to a ``LineFramer``.
+/// Reads a file descriptor in large chunks into one reused buffer and lends each chunk to the caller (the pipeline, or
+/// a ``WeftFraming/LineFramer``).
 ///
 /// One `read(2)` per call, retried on `EINTR`; no polling and no timeouts (the pipeline owns those). The reader does
 /// not close the descriptor on its own: whoever opened it calls ``close()`` (or closes it itself).

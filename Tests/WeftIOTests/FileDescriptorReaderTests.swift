@@ -1,6 +1,7 @@
 import Testing
 import WeftCore
 import WeftFraming
+import WeftIO
 
 #if canImport(Glibc)
     import Glibc

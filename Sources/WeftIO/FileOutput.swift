@@ -1,4 +1,5 @@
 import WeftCore
+import WeftOutput
 
 #if canImport(Glibc)
     import Glibc
@@ -6,22 +7,27 @@ import WeftCore
     import Darwin
 #endif
 
-/// Encodes records into one reused buffer and writes it to a file descriptor in large blocking writes.
+/// The JSON-lines output to a file descriptor (standard output, a file): encodes records into one reused buffer and
+/// writes it in large blocking writes.
 ///
 /// Records accumulate until the buffer holds ``threshold`` bytes, then go out in one `write(2)` loop (partial writes
 /// continued, `EINTR` retried, `EAGAIN` on a non-blocking descriptor waited out with `poll(2)`). The writes block
 /// when the reader is slow, and that is the backpressure: the caller stops reading its inputs until they return.
 ///
+/// Once bytes are written, the records in them are acknowledged through the ``WeftCore/Acknowledgements`` given at
+/// creation (written is as durable as a file or pipe gets without `fsync`; the kernel has them).
+///
 /// ```swift
-/// var writer = OutputWriter(fd: STDOUT_FILENO, name: "stdout")
-/// try writer.write(record, source: sources[record.source])
-/// try writer.flush()
+/// let acks = Acknowledgements()
+/// var output = FileOutput(fd: STDOUT_FILENO, name: "stdout", acknowledgements: acks)
+/// try pipeline.feed(bytes, from: source, now: now, into: &output)
+/// try output.flush()   // acks.acknowledged == pipeline.lastSequence
 /// ```
 ///
-/// - Important: call ``flush()`` before exiting and before advancing a checkpoint: records still in the buffer have
-///   not been accepted by the output. Writing to a closed pipe raises `SIGPIPE`, which ends the process unless the
-///   program ignores it; ignored, the write fails with `EPIPE` (``WriteError/isBrokenPipe``).
-public struct OutputWriter {
+/// - Important: call ``flush()`` before exiting: records still in the buffer have not been written. Writing to a
+///   closed pipe raises `SIGPIPE`, which ends the process unless the program ignores it; ignored, the write fails
+///   with `EPIPE` (``WriteError/isBrokenPipe``).
+public struct FileOutput: RecordOutput {
     /// The descriptor written to; owned by the caller.
     public let fd: Int32
     /// What to call the destination in errors (`stdout`, a path).
@@ -30,51 +36,75 @@ public struct OutputWriter {
     public let threshold: Int
     private var encoder: JSONLinesEncoder
     private var buffer: RawBuffer
+    private var sources = SourceTable()
+    private let acknowledgements: Acknowledgements?
+    /// The sequence of the last record encoded into the buffer.
+    private var lastEncoded: UInt64 = 0
     /// Bytes written to the descriptor so far.
     public private(set) var bytesWritten: Int64 = 0
 
-    /// Creates a writer.
+    /// Creates an output.
     ///
     /// - Parameters:
     ///   - fd: an open descriptor; it stays owned by the caller.
     ///   - name: what to call it in errors.
     ///   - format: the record encoding.
     ///   - threshold: buffered bytes that trigger a write.
-    public init(fd: Int32, name: String, format: OutputFormat = .json, threshold: Int = 64 << 10) {
+    ///   - acknowledgements: told which records are written, if given.
+    public init(
+        fd: Int32, name: String, format: OutputFormat = .json, threshold: Int = 64 << 10,
+        acknowledgements: Acknowledgements? = nil
+    ) {
         precondition(threshold > 0, "threshold must be positive")
         self.fd = fd
         self.name = name
         self.threshold = threshold
         self.encoder = JSONLinesEncoder(format: format)
         self.buffer = RawBuffer(capacity: threshold * 2)
+        self.acknowledgements = acknowledgements
     }
 
     /// Bytes encoded but not yet written.
     public var bufferedByteCount: Int { buffer.count }
+    /// Sources currently described.
+    public var describedSourceCount: Int { sources.count }
+
+    public mutating func describe(_ source: SourceID, as info: SourceInfo) {
+        sources.set(source, info)
+    }
+
+    public mutating func release(_ source: SourceID) {
+        sources.remove(source)
+        encoder.forget(source)
+    }
 
     /// Encodes `record` into the buffer, and writes the buffer out if it reached ``threshold``.
     ///
     /// - Throws: ``WriteError`` if that write fails; the record is in the buffer either way.
-    public mutating func write(_ record: Record, source: SourceInfo) throws(WriteError) {
+    public mutating func write(_ record: Record) throws(WriteError) {
         buffer.makeUnique()
-        encoder.encode(record, source: source, into: &buffer)
+        encoder.encode(record, source: sources[record.source], into: &buffer)
+        lastEncoded = record.sequence
         if buffer.count >= threshold { try flush() }
     }
 
-    /// Writes every buffered byte, blocking until the descriptor has taken them all.
+    /// Writes every buffered byte, blocking until the descriptor has taken them all, then acknowledges the records.
     ///
     /// - Throws: ``WriteError`` with the `errno` of the failed write. Bytes written before the failure are gone from
-    ///   the buffer; the rest stay in it.
+    ///   the buffer; the rest stay in it, and nothing more is acknowledged.
     public mutating func flush() throws(WriteError) {
         if buffer.isEmpty { return }
         let (written, failure) = writeAll(fd, buffer.bytes)
         bytesWritten += Int64(written)
         if let failure {
             buffer.removeFirst(written)
-            throw WriteError(errno: failure, name: name)
+            let error = WriteError(errno: failure, name: name)
+            acknowledgements?.fail(error)
+            throw error
         }
         // One huge record may have grown the buffer: give that memory back.
         buffer.removeAll(maxRetainedCapacity: Swift.max(threshold * 4, 1 << 20))
+        acknowledgements?.acknowledge(through: lastEncoded)
     }
 }
 
@@ -105,7 +135,7 @@ private func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> (Int, Int
 }
 
 /// A failed `write(2)` on an output, with the `errno` and the destination's name.
-public struct WriteError: Error, Equatable, CustomStringConvertible {
+public struct WriteError: Error, Equatable, Sendable, CustomStringConvertible {
     public var errno: Int32
     public var name: String
 

@@ -2,6 +2,7 @@ import WeftCore
 import WeftDecoding
 import WeftMultiline
 import WeftOutput
+import WeftPipeline
 
 /// One record in the expectation format shared by `weft parsers test` and `Samples/*.expected.jsonl`:
 /// `{"parser": "python" or null, "body": "..."}`.
@@ -47,7 +48,7 @@ public enum SampleRun {
         let source = pipeline.addSource(SourceInfo(path: path))
         bytes.withUnsafeBytes { pipeline.feed($0, from: source, now: 0, into: &output) }
         pipeline.endOfSource(source, now: 0, into: &output)
-        pipeline.finish(now: 0, into: &output)
+        pipeline.finish(now: 0, into: &output)  // ExpectationOutput cannot fail: no `try`
         return output.records
     }
 
@@ -62,7 +63,7 @@ public enum SampleRun {
 struct ExpectationOutput: RecordOutput {
     var records: [ExpectedRecord] = []
 
-    mutating func write(_ record: Record, source: SourceInfo) {
+    mutating func write(_ record: Record) {
         records.append(ExpectedRecord(parser: record.parser, body: String(decoding: record.body, as: UTF8.self)))
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WeftCore
+import WeftIO
 import WeftOutput
 
 #if canImport(Glibc)
@@ -9,7 +10,7 @@ import WeftOutput
     import Darwin
 #endif
 
-@Suite struct OutputWriterTests {
+@Suite struct FileOutputTests {
     /// Drains a pipe on a thread of its own, slowly if asked, and hands back everything read.
     final class PipeDrain: @unchecked Sendable {
         let readEnd: Int32
@@ -43,16 +44,17 @@ import WeftOutput
     }
 
     /// Writes `count` records through a writer, and the same records through a bare encoder for comparison.
-    func writeRecords(_ count: Int, to writer: inout OutputWriter) throws -> [UInt8] {
+    func writeRecords(_ count: Int, to writer: inout FileOutput) throws -> [UInt8] {
         var encoder = JSONLinesEncoder()
         var expected: [UInt8] = []
         let source = SourceInfo(path: "/var/log/app.log")
+        writer.describe(0, as: source)
         for index in 0..<count {
             try Array("record \(index) \(String(repeating: "x", count: index % 300))".utf8).withUnsafeBytes { body in
                 let record = Record(
                     source: 0, stream: .stdout, time: Int64(index) * 1_000_000, observedTime: 0, body: body,
-                    lineCount: 1, parser: nil, flushReason: .nextRecord)
-                try writer.write(record, source: source)
+                    lineCount: 1, parser: nil, flushReason: .nextRecord, sequence: UInt64(index + 1))
+                try writer.write(record)
                 encoder.encode(record, source: source, into: &expected)
             }
         }
@@ -63,7 +65,7 @@ import WeftOutput
     @Test func writesEverythingInOrder() throws {
         let (readEnd, writeEnd) = try makePipe()
         let drain = PipeDrain(readEnd: readEnd)
-        var writer = OutputWriter(fd: writeEnd, name: "pipe", threshold: 4096)
+        var writer = FileOutput(fd: writeEnd, name: "pipe", threshold: 4096)
         let expected = try writeRecords(5000, to: &writer)
         #expect(writer.bufferedByteCount == 0)
         #expect(writer.bytesWritten == Int64(expected.count))
@@ -79,12 +81,13 @@ import WeftOutput
             close(readEnd)
             close(writeEnd)
         }
-        var writer = OutputWriter(fd: writeEnd, name: "pipe", threshold: 1 << 20)
+        var writer = FileOutput(fd: writeEnd, name: "pipe", threshold: 1 << 20)
         try Array("hello".utf8).withUnsafeBytes { body in
             let record = Record(
                 source: 0, stream: .stdout, time: Timestamp.none, observedTime: Timestamp.none, body: body,
                 lineCount: 1, parser: nil, flushReason: .endOfInput)
-            try writer.write(record, source: SourceInfo(path: nil))
+            writer.describe(0, as: SourceInfo(path: nil))
+            try writer.write(record)
         }
         #expect(writer.bufferedByteCount > 0)
         #expect(writer.bytesWritten == 0)
@@ -99,7 +102,7 @@ import WeftOutput
         let (readEnd, writeEnd) = try makePipe()
         _ = fcntl(writeEnd, F_SETFL, fcntl(writeEnd, F_GETFL) | O_NONBLOCK)
         let drain = PipeDrain(readEnd: readEnd, pauseMicroseconds: 200)
-        var writer = OutputWriter(fd: writeEnd, name: "pipe", threshold: 256 << 10)
+        var writer = FileOutput(fd: writeEnd, name: "pipe", threshold: 256 << 10)
         let expected = try writeRecords(20_000, to: &writer)  // several MB: far more than the pipe holds
         close(writeEnd)
         let received = drain.wait()
@@ -110,7 +113,7 @@ import WeftOutput
     @Test func hugeRecordGoesOutWhole() throws {
         let (readEnd, writeEnd) = try makePipe()
         let drain = PipeDrain(readEnd: readEnd)
-        var writer = OutputWriter(fd: writeEnd, name: "pipe", threshold: 4096)
+        var writer = FileOutput(fd: writeEnd, name: "pipe", threshold: 4096)
         var encoder = JSONLinesEncoder()
         var expected: [UInt8] = []
         for size in [10, 3 << 20, 10] {
@@ -119,7 +122,8 @@ import WeftOutput
                 let record = Record(
                     source: 0, stream: .stdout, time: 0, observedTime: 0, body: bytes, lineCount: 1, parser: nil,
                     flushReason: .maxBytes, truncated: true)
-                try writer.write(record, source: SourceInfo(path: nil))
+                writer.describe(0, as: SourceInfo(path: nil))
+                try writer.write(record)
                 encoder.encode(record, source: SourceInfo(path: nil), into: &expected)
             }
         }
@@ -135,7 +139,7 @@ import WeftOutput
         let (readEnd, writeEnd) = try makePipe()
         close(readEnd)
         defer { close(writeEnd) }
-        var writer = OutputWriter(fd: writeEnd, name: "stdout", threshold: 16)
+        var writer = FileOutput(fd: writeEnd, name: "stdout", threshold: 16)
         do {
             _ = try writeRecords(10, to: &writer)
             Issue.record("writing to a closed pipe should fail")
@@ -146,5 +150,64 @@ import WeftOutput
         } catch {
             Issue.record("unexpected error \(error)")
         }
+    }
+
+    @Test func acknowledgesWhatWasWrittenAndNothingBefore() throws {
+        let (readEnd, writeEnd) = try makePipe()
+        let drain = PipeDrain(readEnd: readEnd)
+        let acks = Acknowledgements()
+        var writer = FileOutput(fd: writeEnd, name: "pipe", threshold: 1 << 20, acknowledgements: acks)
+        writer.describe(0, as: SourceInfo(path: nil))
+        for sequence in 1...3 as ClosedRange<UInt64> {
+            try Array("line \(sequence)".utf8).withUnsafeBytes { body in
+                try writer.write(
+                    Record(
+                        source: 0, stream: .stdout, time: 0, observedTime: 0, body: body, lineCount: 1, parser: nil,
+                        flushReason: .nextRecord, sequence: sequence))
+            }
+        }
+        #expect(acks.acknowledged == 0, "buffered records are not delivered yet")
+        try writer.flush()
+        #expect(acks.acknowledged == 3)
+        close(writeEnd)
+        _ = drain.wait()
+        close(readEnd)
+    }
+
+    @Test func aFailedWriteFailsTheAcknowledgements() throws {
+        signal(SIGPIPE, SIG_IGN)
+        let (readEnd, writeEnd) = try makePipe()
+        close(readEnd)
+        defer { close(writeEnd) }
+        let acks = Acknowledgements()
+        var writer = FileOutput(fd: writeEnd, name: "stdout", threshold: 16, acknowledgements: acks)
+        #expect(throws: WriteError.self) { _ = try writeRecords(10, to: &writer) }
+        #expect(acks.acknowledged == 0)
+        #expect((acks.failure as? WriteError)?.isBrokenPipe == true)
+    }
+
+    @Test func releasedSourcesAreForgotten() throws {
+        let (readEnd, writeEnd) = try makePipe()
+        let drain = PipeDrain(readEnd: readEnd)
+        var writer = FileOutput(fd: writeEnd, name: "pipe", threshold: 1 << 20)
+        writer.describe(0, as: SourceInfo(path: "/a.log"))
+        writer.describe(1, as: SourceInfo(path: "/b.log"))
+        #expect(writer.describedSourceCount == 2)
+        writer.release(0)
+        #expect(writer.describedSourceCount == 1)
+        // The id comes back for another source: its records carry the new path, not a cached old one.
+        writer.describe(0, as: SourceInfo(path: "/c.log"))
+        try Array("x".utf8).withUnsafeBytes { body in
+            try writer.write(
+                Record(
+                    source: 0, stream: .stdout, time: 0, observedTime: 0, body: body, lineCount: 1, parser: nil,
+                    flushReason: .nextRecord, sequence: 1))
+        }
+        try writer.flush()
+        close(writeEnd)
+        let text = String(decoding: drain.wait(), as: UTF8.self)
+        close(readEnd)
+        #expect(text.contains(#""log.file.path":"/c.log""#))
+        #expect(!text.contains("/a.log"))
     }
 }

@@ -1,0 +1,63 @@
+import CWeftSystem
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Termination requests (SIGINT, SIGTERM) as a descriptor, the one place Weft learns of signals.
+///
+/// On Linux the signals are blocked and read from a `signalfd(2)`: a poll loop waits on ``fd`` beside its inputs
+/// and wakes at once, a read loop asks ``received()`` between chunks, and no handler or global flag is involved.
+/// Create it before any other thread starts (the mask is per thread, inherited by threads created later).
+///
+/// ```swift
+/// let signals = try SignalSource()
+/// while signals.received() == nil, try reader.readChunk({ … }) > 0 {}
+/// ```
+public final class SignalSource {
+    /// Readable when a signal is pending (-1 where the system has no signalfd).
+    public let fd: Int32
+    private var first: Int32?
+
+    /// Blocks `signals` and opens the descriptor.
+    ///
+    /// - Throws: ``SignalSourceError`` if the system refuses.
+    public init(signals: [Int32] = [SIGINT, SIGTERM]) throws(SignalSourceError) {
+        #if os(Linux)
+            let fd = signals.withUnsafeBufferPointer { weft_signalfd_open($0.baseAddress, Int32($0.count)) }
+            if fd < 0 { throw SignalSourceError(errno: errno) }
+            self.fd = fd
+        #else
+            self.fd = -1
+        #endif
+    }
+
+    deinit {
+        if fd >= 0 { close(fd) }
+    }
+
+    /// The first signal received so far, reading any that are pending; nil if none was.
+    public func received() -> Int32? {
+        #if os(Linux)
+            while first == nil {
+                let signal = weft_signalfd_read(fd)
+                if signal > 0 {
+                    first = signal
+                } else if signal < 0 && errno == EINTR {
+                    continue
+                } else {
+                    break
+                }
+            }
+        #endif
+        return first
+    }
+}
+
+/// `signalfd(2)` or the signal mask could not be set up.
+public struct SignalSourceError: Error, Sendable, CustomStringConvertible {
+    public var errno: Int32
+    public var description: String { "cannot watch signals: \(String(cString: strerror(errno))) (errno \(errno))" }
+}

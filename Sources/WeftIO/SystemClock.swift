@@ -1,0 +1,18 @@
+import WeftCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The wall clock (`CLOCK_REALTIME`), for live input.
+public struct SystemClock: PipelineClock, Sendable {
+    public init() {}
+
+    public func now() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
+    }
+}
