@@ -26,10 +26,10 @@ import WeftCore
 ///
 /// - Important: a line given to `emit` borrows the joiner's buffer (or the caller's); it is valid only during that
 ///   call.
-public struct PartialJoiner: Sendable {
+public struct PartialJoiner {
     /// One stream's unfinished line.
-    private struct Run: Sendable {
-        var bytes: [UInt8]
+    private struct Run {
+        var bytes: RawBuffer
         /// The first chunk's time: the time of the whole line.
         var time: Int64
         var lastGrowth: Int64
@@ -49,7 +49,7 @@ public struct PartialJoiner: Sendable {
 
     private var runs: [StreamKey: Run] = [:]
     /// Emptied buffers of finished runs, kept so the next run does not allocate.
-    private var spareBuffers: [[UInt8]] = []
+    private var spareBuffers: [RawBuffer] = []
 
     private static let spareLimit = 8
     private static let spareCapacityLimit = 256 << 10
@@ -104,20 +104,22 @@ public struct PartialJoiner: Sendable {
             // Cut: fill the run up to the bound, emit it, then consume the rest of the run.
             var run = runs.remove(at: index).value
             pendingBytes -= held
-            run.bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: line.text[..<(maxLineBytes - held)]))
-            let cut = UTF8Bytes.cut(atMost: maxLineBytes) { $0 < maxLineBytes ? run.bytes[$0] : line.text[$0 - held] }
+            run.bytes.makeUnique()
+            Self.append(UnsafeRawBufferPointer(rebasing: line.text[..<(maxLineBytes - held)]), to: &run.bytes)
+            let kept = run.bytes.bytes
+            // The byte just past the bound (in this chunk) tells whether the cut splits a character.
+            let cut = UTF8Bytes.cut(atMost: maxLineBytes) { $0 < maxLineBytes ? kept[$0] : line.text[$0 - held] }
             truncatedLines += 1
             let range = run.range.through(line.range)
-            try Self.lend(run.bytes, emit: emit) { bytes in
+            try emit(
                 LogLine(
                     source: key.source, stream: key.stream, time: run.time,
-                    text: UnsafeRawBufferPointer(rebasing: bytes[..<cut]), isPartial: false,
-                    flags: run.flags.union(line.flags).union(.truncated), range: range)
-            }
+                    text: UnsafeRawBufferPointer(rebasing: kept[..<cut]), isPartial: false,
+                    flags: run.flags.union(line.flags).union(.truncated), range: range))
             if line.isPartial {
                 // The rest of the run is consumed until its end chunk; it still holds the checkpoint at its start
                 // (a restart there repeats the cut line rather than resuming inside the run).
-                run.bytes.removeAll(keepingCapacity: true)
+                run.bytes.removeAll()
                 run.discarding = true
                 run.lastGrowth = now
                 run.range = range
@@ -128,7 +130,8 @@ public struct PartialJoiner: Sendable {
             return
         }
 
-        runs.values[index].bytes.append(contentsOf: line.text)
+        runs.values[index].bytes.makeUnique()
+        Self.append(line.text, to: &runs.values[index].bytes)
         runs.values[index].flags.formUnion(line.flags)
         runs.values[index].lastGrowth = now
         runs.values[index].range.end = line.range.end
@@ -179,7 +182,7 @@ public struct PartialJoiner: Sendable {
     private mutating func startRun<E: Error>(
         _ key: StreamKey, _ line: LogLine, now: Int64, emit: (LogLine) throws(E) -> Void
     ) throws(E) {
-        var bytes = spareBuffers.popLast() ?? []
+        var bytes = spareBuffers.popLast() ?? RawBuffer(capacity: 0)
         if line.text.count > maxLineBytes {
             // The first chunk alone is over the bound: cut it, and consume the rest of its run.
             var whole = line
@@ -189,8 +192,8 @@ public struct PartialJoiner: Sendable {
                 bytes: bytes, time: line.time, lastGrowth: now, flags: [], range: line.range, discarding: true)
             return
         }
-        if bytes.capacity == 0 { bytes.reserveCapacity(Swift.min(maxLineBytes, Swift.max(4 * line.text.count, 4096))) }
-        bytes.append(contentsOf: line.text)
+        bytes.reserveCapacity(Swift.min(maxLineBytes, Swift.max(4 * line.text.count, 4096)))
+        Self.append(line.text, to: &bytes)
         pendingBytes += line.text.count
         runs[key] = Run(
             bytes: bytes, time: line.time, lastGrowth: now, flags: line.flags, range: line.range, discarding: false)
@@ -224,35 +227,23 @@ public struct PartialJoiner: Sendable {
     }
 
     private mutating func emitRun<E: Error>(_ run: Run, key: StreamKey, emit: (LogLine) throws(E) -> Void) throws(E) {
-        try Self.lend(run.bytes, emit: emit) { bytes in
+        try emit(
             LogLine(
-                source: key.source, stream: key.stream, time: run.time, text: bytes, isPartial: false,
-                flags: run.flags, range: run.range)
-        }
+                source: key.source, stream: key.stream, time: run.time, text: run.bytes.bytes, isPartial: false,
+                flags: run.flags, range: run.range))
         recycle(run)
     }
 
     private mutating func recycle(_ run: Run) {
         var bytes = run.bytes
         guard spareBuffers.count < Self.spareLimit, bytes.capacity <= Self.spareCapacityLimit else { return }
-        bytes.removeAll(keepingCapacity: true)
+        bytes.removeAll()
         spareBuffers.append(bytes)
     }
 
-    /// Emits the line `make` builds over `bytes` (`withUnsafeBytes` only rethrows untyped errors).
     @inline(__always)
-    private static func lend<E: Error>(
-        _ bytes: [UInt8], emit: (LogLine) throws(E) -> Void, _ make: (UnsafeRawBufferPointer) -> LogLine
-    ) throws(E) {
-        let outcome: Result<Void, E> = bytes.withUnsafeBytes { raw in
-            do throws(E) {
-                try emit(make(raw))
-                return .success(())
-            } catch {
-                return .failure(error)
-            }
-        }
-        try outcome.get()
+    private static func append(_ text: UnsafeRawBufferPointer, to bytes: inout RawBuffer) {
+        if let base = text.baseAddress { bytes.write(base, count: text.count) }
     }
 
     private static func ordered(_ keys: [StreamKey]) -> [StreamKey] {

@@ -28,17 +28,26 @@ extension MultilineEngine {
         streams[index].slot.committedBytes = streams[index].body.count
         streams[index].slot.committedLines = streams[index].slot.lines
         streams[index].slot.committedEnd = streams[index].slot.range.end
+        streams[index].slot.committedTruncated = streams[index].slot.truncated
         if !streams[index].trial.isEmpty { streams[index].trial.removeAll(keepingCapacity: true) }
     }
 
-    /// Appends a line to a stream's record, cutting at the line and byte bounds. Returns the line as it was kept
-    /// (a line longer than a whole record is cut and flagged).
-    @discardableResult
+    /// A line as a record keeps it: cut (and flagged) if it alone is longer than a whole record may be.
+    @inline(__always)
+    func bounded(_ text: UnsafeRawBufferPointer, _ line: TrialLine) -> (UnsafeRawBufferPointer, TrialLine) {
+        guard text.count > configuration.maxBytes else { return (text, line) }
+        var kept = line
+        let cut = UnsafeRawBufferPointer(
+            rebasing: text[..<UTF8Bytes.cut(atMost: configuration.maxBytes) { text[$0] }])
+        kept.length = cut.count
+        kept.flags.insert(.truncated)
+        return (cut, kept)
+    }
+
+    /// Appends a line to a stream's record, cutting at the line and byte bounds.
     mutating func append<O: RecordOutput>(
         _ index: Int, text: UnsafeRawBufferPointer, line: TrialLine, into output: inout O
-    ) throws(O.Failure) -> TrialLine {
-        var kept = line
-        var text = text
+    ) throws(O.Failure) {
         if streams[index].slot.lines > 0 {
             let cutLines = streams[index].slot.lines >= configuration.maxLines
             let cutBytes = streams[index].body.count + 1 + text.count > configuration.maxBytes
@@ -46,12 +55,7 @@ extension MultilineEngine {
                 try cut(index, reason: cutLines ? .maxLines : .maxBytes, into: &output)
             }
         }
-        if text.count > configuration.maxBytes {
-            text = UnsafeRawBufferPointer(rebasing: text[..<UTF8Bytes.cut(atMost: configuration.maxBytes) { text[$0] }])
-            streams[index].slot.truncated = true
-            kept.length = text.count
-            kept.flags.insert(.truncated)
-        }
+        let (text, line) = bounded(text, line)
         if line.flags.contains(.truncated) { streams[index].slot.truncated = true }
         let before = streams[index].body.count
         streams[index].body.makeUnique()  // a copy of the engine shares its buffers until one of them writes
@@ -66,7 +70,6 @@ extension MultilineEngine {
         streams[index].slot.lastSeen = line.now
         pendingBytes += streams[index].body.count - before
         if pendingBytes > configuration.maxPendingBytes { try relievePressure(sparing: index, into: &output) }
-        return kept
     }
 
     /// Emits what a stream holds because it reached a bound, and keeps the trace going in a continuation record.
@@ -116,6 +119,7 @@ extension MultilineEngine {
         streams[index].body.removeSuffix(from: slot.committedBytes)
         streams[index].slot.lines = slot.committedLines
         streams[index].slot.range.end = slot.committedEnd
+        streams[index].slot.truncated = slot.committedTruncated  // a cut trial line marks its own record
         streams[index].trial.removeAll(keepingCapacity: true)
         if slot.committedLines > 0 {
             try emit(index, reason: reason, why: why(), into: &output)

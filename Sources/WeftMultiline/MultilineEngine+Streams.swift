@@ -27,10 +27,11 @@ struct Slot {
     var continuation = false
     /// The input bytes of the record's lines.
     var range = ByteRange.zero
-    /// Body length, line count and range end before the lines taken on trial (`tentative` rules).
+    /// Body length, line count, range end and cut mark before the lines taken on trial (`tentative` rules).
     var committedBytes = 0
     var committedLines = 0
     var committedEnd: Int64 = 0
+    var committedTruncated = false
 
     init(key: StreamKey) { self.key = key }
     var hasTentative: Bool { committedLines < lines }

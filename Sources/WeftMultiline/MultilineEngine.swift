@@ -180,9 +180,10 @@ public struct MultilineEngine {
                 if tentative && !slot.hasTentative {
                     commit(index)  // the trial starts after what the record holds now
                 }
-                let kept = try append(index, text: text, line: line, into: &output)
+                try append(index, text: text, line: line, into: &output)
                 if tentative {
-                    streams[index].trial.append(kept)  // kept to read it again, as it was, if the trial fails
+                    // Kept to read it again, as it was, if the trial fails.
+                    streams[index].trial.append(bounded(text, line).1)
                 } else {
                     commit(index)
                 }
