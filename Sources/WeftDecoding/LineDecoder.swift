@@ -102,7 +102,7 @@ public struct LineDecoder: @unchecked Sendable {
 
     private mutating func detectAndDecode(_ physical: UnsafeRawBufferPointer, flags: LineFlags) -> LogLine {
         var first = 0
-        while first < physical.count, Self.isJSONWhitespace(physical[first]) { first += 1 }
+        while first < physical.count, JSONScanner.isWhitespace(physical[first]) { first += 1 }
         if first == physical.count {
             // Blank lines before the first real one say nothing about the format.
             return LogLine(source: source, stream: .unknown, text: physical, flags: flags)
@@ -161,10 +161,5 @@ public struct LineDecoder: @unchecked Sendable {
         attributesRaw = Array(raw)
         lastAttributes = Self.decodeAttributes(raw)
         attributesVersion += 1
-    }
-
-    @inline(__always)
-    static func isJSONWhitespace(_ b: UInt8) -> Bool {
-        b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D
     }
 }
