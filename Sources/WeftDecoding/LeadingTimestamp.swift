@@ -10,6 +10,10 @@ import WeftCore
 ///
 /// A time without a zone is taken as UTC. Anything else returns nil: the line carries no time.
 public enum LeadingTimestamp {
+    /// The time at the start of `line`, in nanoseconds since the Unix epoch (UTC), or nil if the line does not start
+    /// with one of the shapes above.
+    ///
+    /// - Parameter year: the year for a syslog time, whose format has none.
     public static func parse(_ line: UnsafeRawBufferPointer, year: Int64) -> Int64? {
         var i = 0
         let n = line.count

@@ -4,10 +4,13 @@ import WeftCore
 //
 // Docker's rules, over the format-independent byte scanning of `JSONScanner` (JSONScanner.swift). Not a general JSON
 // parser: it walks the object once, decodes `log` (without copying when the only escape is the final `\n`), matches
-// `stream`, parses `time`, keeps the byte range of `attrs` and skips anything else, nested or not. Keys may come in
-// any order. Strings must be valid JSON strings: a raw control byte or an unknown escape makes the line malformed.
-// Raw bytes that are not UTF-8 are kept and flagged `.invalidUTF8` (Docker itself never writes them: it escapes them
-// as `\ufffd`), as are lone surrogate escapes, which become U+FFFD.
+// `stream`, parses `time`, keeps the byte range of `attrs` and skips anything else, nested or not. Keys may come in any
+// order. The `log` value and keys spelled with escapes are unescaped and must be valid JSON strings: a raw control byte
+// or an unknown escape makes the line malformed. Other strings are skipped, not unescaped: a raw control byte or a
+// missing closing quote makes the line malformed, but their escapes are not checked (`"x":"\q"` passes; a `time` with
+// one fails to parse as a time, so the line is malformed; a `stream` with one is an unknown stream). Raw bytes that are
+// not UTF-8 are kept and flagged `.invalidUTF8` (Docker itself never writes them: it escapes them as `\ufffd`), as are
+// lone surrogate escapes, which become U+FFFD.
 
 extension LineDecoder {
     /// What the scanner found in one Docker line.

@@ -11,7 +11,8 @@ import WeftCore
 /// var decoder = LineDecoder(format: .auto, source: id)
 /// framer.feed(bytes) { physical, flags in
 ///     let line = decoder.decode(physical, flags: flags)
-///     joiner.push(line, now: clock.now) { engine.push($0) }
+///     let now = clock.now()
+///     joiner.push(line, now: now) { engine.push($0, now: now, into: &sink) }
 /// }
 /// ```
 ///
@@ -24,8 +25,10 @@ import WeftCore
 ///
 /// A decoder is a value: copies decode independently (the buffer is copied on write), so it can move between tasks.
 public struct LineDecoder: @unchecked Sendable {
-    // @unchecked: the only reference is `scratch`'s storage, which is written only after `makeUnique()`, the same
-    // copy-on-write discipline as the standard library's collections.
+    // @unchecked because RawBuffer (`scratch`) is not Sendable: its storage is a class that copies share. Every other
+    // stored property is a Sendable value. Sharing that storage is safe: the decoder writes its bytes only through
+    // `scratchBase(reserving:)`, after `makeUnique()` has given this copy memory of its own (the standard library's
+    // copy-on-write discipline), and never reads bytes another copy wrote.
 
     /// The format this decoder was created for (possibly ``LogFormat/auto``).
     public let format: LogFormat

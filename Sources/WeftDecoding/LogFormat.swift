@@ -1,6 +1,6 @@
 /// The physical format of a log source: how one line of the file is turned into a ``WeftCore/LogLine``.
 public enum LogFormat: String, Sendable, CaseIterable {
-    /// Decide from the first non-empty line (see ``LineDecoder/detectedFormat``).
+    /// Decide from the first non-blank line (see ``LineDecoder/detectedFormat``).
     case auto
     /// Docker's `json-file` driver: one JSON object per line.
     case docker

@@ -4,7 +4,7 @@ import WeftCore
 ///
 /// Both styles the container runtimes write are accepted: Go's `RFC3339Nano` with a `Z` (Docker, containerd on a UTC
 /// node) and a numeric offset with nine fractional digits (CRI-O, containerd on a node in another zone). The result
-/// is nanoseconds since the Unix epoch, UTC, the representation every stage uses (``Timestamp``).
+/// is nanoseconds since the Unix epoch, UTC, the representation every stage uses (``WeftCore/Timestamp``).
 ///
 /// ```swift
 /// let nanos = "2026-03-14T09:00:01.5Z".utf8.withContiguousStorageIfAvailable {

@@ -2,9 +2,15 @@
 
 /// The parsers compiled into the binary from `Parsers/*.yaml` at build time.
 ///
-/// The rule files are parsed and validated when weft is built (an invalid built-in fails the build), so starting
-/// weft reads no YAML: it saves the time and the memory of the YAML parser for everyone who brings no rule file of
-/// their own.
+/// The rule files are parsed and checked by ``WeftRules/RuleFile/parse(_:origin:)`` when weft is built (a file it
+/// rejects fails the build), so starting weft reads no YAML: it saves the time and the memory of the YAML parser for
+/// everyone who brings no rule file of their own. Their regexes are compiled, and so checked, only when a
+/// ``ParserSet`` is made (``ParserSet/make(builtIns:extra:)``, at start-up); `RuleFileTests` makes one from every
+/// built-in.
+///
+/// ```swift
+/// let parsers = try ParserSet.make(builtIns: ["java", "python"], extra: [try RuleFile.parse(text, origin: path)])
+/// ```
 public enum BuiltinParsers {
     /// Built-in parser names, in priority order (the order their start rules are tried).
     public static var names: [String] { ruleFiles.map(\.name) }

@@ -3,9 +3,14 @@ import WeftRegex
 /// Rule files compiled for matching: every regex compiled once, each state's rules combined into one alternation,
 /// and the start rules of all parsers combined into one, so a line outside any trace costs a single JIT match.
 ///
-/// Immutable once built; engines share it.
+/// Built once and shared by every engine. Its structure never changes; the only state that does is each pattern's
+/// probation flag (see ``WeftRegex/Pattern/isOnProbation``), which is shared on purpose. What matching a line writes
+/// (match data, JIT stack, prefix verdicts, counters) lives in each engine's own ``WeftRegex/Matcher``.
 public final class ParserSet: @unchecked Sendable {
-    // @unchecked: every stored property is immutable after init, and Pattern/AlternationSet are read-only.
+    // @unchecked because AlternationSet is not Sendable (it holds unretained pattern references for the hot path).
+    // Sharing is still safe: every stored property here is a `let`, and an AlternationSet's are too, so nothing is
+    // written after init except inside a Pattern, whose probation flag is an atomic (see Pattern's note). Matching
+    // writes only to the caller's Matcher, which is not Sendable and so stays with one engine.
 
     struct State {
         let name: String

@@ -27,7 +27,7 @@ public final class Matcher {
     private let context: OpaquePointer
     private let probationContext: OpaquePointer
     private let jitStack: OpaquePointer?
-    /// Number of matches that hit the match or depth limit since this matcher was created.
+    /// Number of matches that gave up (the match, depth or JIT stack limit) since this matcher was created.
     ///
     /// Exclusivity unchecked: otherwise access to it is checked at run time around every inlined match (a
     /// `swift_beginAccess` per line); a matcher belongs to one thread.

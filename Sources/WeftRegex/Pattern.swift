@@ -11,17 +11,22 @@ import Synchronization
 /// character, which made the start rules 40% slower on every ordinary line (callgrind: 144 M → 87 M instructions
 /// in PCRE2 on 20 MB); a pattern that needs them starts with `(*UCP)`.
 ///
-/// A compiled pattern is immutable and can be shared between threads; the scratch memory a match needs lives in a
-/// ``Matcher``, which each thread owns.
+/// A compiled pattern can be shared between threads; the scratch memory a match needs lives in a ``Matcher``, which
+/// each thread owns. The one thing about a pattern that changes after it is compiled is whether it is on probation
+/// (``isOnProbation``), and that is shared on purpose: a rule found catastrophic by one matcher gets the small limit
+/// from every matcher.
 ///
 /// ```swift
 /// let traceback = try Pattern(#"^Traceback \(most recent call last\):$"#)
-/// var matcher = Matcher()
-/// let hit = line.withUnsafeBytes { matcher.firstMatch(traceback, in: $0) }
+/// let matcher = Matcher()
+/// let hit = Array(line.utf8).withUnsafeBytes { matcher.matches(traceback, in: $0) }  // or match(_:in:) for the mark
 /// ```
 public final class Pattern: @unchecked Sendable {
-    // @unchecked: `code` is written once in init and only read afterwards; PCRE2 documents compiled code and its
-    // JIT as safe for concurrent matching.
+    // @unchecked because `code` is a raw pointer. Sharing is safe: `code` and the other `let`s are set once in init;
+    // PCRE2 documents compiled code, JIT code included, as read-only while matching and safe to match from many
+    // threads at once (each with its own match data and JIT stack, which live in `Matcher`). The only state that
+    // changes afterwards is `probation`, an atomic that goes from false to true once (relaxed: a matcher that reads
+    // a stale false spends the full limit on one more line, nothing worse).
     let code: OpaquePointer
     /// The pattern as written.
     public let source: String

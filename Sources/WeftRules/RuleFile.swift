@@ -2,8 +2,10 @@ import Yams
 
 /// A parser as written in a rule file: states, and in each state an ordered list of (regex → next state).
 ///
-/// Rule files are YAML (see `Parsers/README.md`). Loading checks everything a user can get wrong, with the file
-/// and the place in it, so a mistake is reported before any line is read:
+/// Rule files are YAML (see `Parsers/README.md`). ``parse(_:origin:)`` checks the file's shape (keys, states, that
+/// `start` exists, that every `next` names a state, that every `{{define}}` is known) and reports a mistake with the
+/// file and the place in it; the regexes themselves are compiled, and a bad one reported the same way, when the
+/// multiline engine's `ParserSet` is built from the files. Either way before any line is read.
 ///
 /// ```yaml
 /// name: python
