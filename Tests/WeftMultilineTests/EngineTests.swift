@@ -118,10 +118,24 @@ import WeftTestSupport
         var configuration = MultilineConfiguration()
         configuration.maxStreams = 4
         var h = try EngineHarness(configuration: configuration)
-        for source in 0..<20 as Range<SourceID> { h.push("line from \(source)", source: source) }
+        // Every stream holds its one ordinary line (it waits for the next line of its stream), so no stream is idle:
+        // opening a fifth must flush the stream quiet for longest, which is the oldest.
+        for source in 0..<20 as Range<SourceID> {
+            h.advance(byMilliseconds: 1)
+            h.push("line from \(source)", source: source)
+            let open = min(Int(source) + 1, 4)
+            #expect(h.sink.records.count == Int(source) + 1 - open, "after opening stream \(source)")
+            if source >= 4 {
+                #expect(h.sink.records.last?.source == source - 4)
+                #expect(h.sink.records.last?.flushReason == .bufferFull)
+            }
+        }
         let records = h.finish()
-        #expect(records.count == 20)
-        #expect(Set(records.map(\.source)).count == 20)
+        #expect(records.map(\.source) == Array(0..<20))
+        #expect(
+            records.map(\.flushReason) == Array(repeating: .bufferFull, count: 16)
+                + Array(repeating: .endOfInput, count: 4))
+        #expect(records.map(\.body) == (0..<20).map { "line from \($0)" })
     }
 
     @Test func malformedLineLeavesAloneAndKeepsNeighbours() throws {
