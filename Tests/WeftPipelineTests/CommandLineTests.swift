@@ -13,7 +13,12 @@ import WeftPipeline
         var stderr: String
     }
 
-    func weft(_ arguments: [String], stdin: String = "") throws -> Run {
+    /// Runs `weft` with `arguments`, feeding it `stdin`, and waits for it.
+    ///
+    /// Its stdin is written, and its stderr read, on threads of their own while this one reads its stdout: done one
+    /// after the other, a child that fills one pipe (64 KiB) while the test waits on another never finishes. A child
+    /// still running after `timeout` seconds is killed, so a test that would hang fails instead.
+    func weft(_ arguments: [String], stdin: String = "", timeout: Int = 60) throws -> Run {
         let process = Process()
         process.executableURL = Self.binary
         process.arguments = arguments
@@ -24,14 +29,40 @@ import WeftPipeline
         process.standardOutput = output
         process.standardError = error
         try process.run()
-        input.fileHandleForWriting.write(Data(stdin.utf8))
-        try input.fileHandleForWriting.close()
+
+        /// What the stderr thread read; written before `group.leave()`, read after `group.wait()`.
+        final class Collected: @unchecked Sendable { var data = Data() }
+        let errors = Collected()
+        let group = DispatchGroup()
+        let stdinData = Data(stdin.utf8)
+        let stdinHandle = input.fileHandleForWriting
+        group.enter()
+        Thread {
+            // A child that exits without reading all of its input (an error) makes the write fail with EPIPE; the
+            // SIGPIPE that comes with it would kill the test process, so this thread blocks it (a signal pending on
+            // it is dropped when the thread ends).
+            var pipeSignal = sigset_t()
+            sigemptyset(&pipeSignal)
+            sigaddset(&pipeSignal, SIGPIPE)
+            pthread_sigmask(SIG_BLOCK, &pipeSignal, nil)
+            if !stdinData.isEmpty { try? stdinHandle.write(contentsOf: stdinData) }
+            try? stdinHandle.close()
+            group.leave()
+        }.start()
+        let stderrHandle = error.fileHandleForReading
+        DispatchQueue.global().async(group: group) { errors.data = stderrHandle.readDataToEndOfFile() }
+        let pid = process.processIdentifier
+        let watchdog = DispatchWorkItem { kill(pid, SIGKILL) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(timeout), execute: watchdog)
+
         let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = error.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
         process.waitUntilExit()
+        watchdog.cancel()
+        #expect(process.terminationReason == .exit, "weft \(arguments) did not exit (killed after \(timeout) s?)")
         return Run(
             status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
-            stderr: String(decoding: err, as: UTF8.self))
+            stderr: String(decoding: errors.data, as: UTF8.self))
     }
 
     func temporaryFile(_ name: String, _ contents: String) throws -> String {
@@ -135,6 +166,32 @@ import WeftPipeline
         let records = try weft([first, second]).stdout.split(separator: "\n")
         #expect(records.count == 2)
         #expect(records.allSatisfy { $0.contains("\"log.file.path\":\"") })
+    }
+
+    @Test func explainFillsStderrWhileRecordsFillStdout() throws {
+        // Both pipes get far more than a pipe holds (64 KiB): `--explain` on every sample capture.
+        let names = Fixtures.sampleNames()
+        let paths = names.map { Fixtures.samples.appendingPathComponent($0).path }
+        let run = try weft(["--explain"] + paths)
+        #expect(run.status == 0)
+        #expect(run.stderr.utf8.count > 64 << 10)
+        #expect(run.stdout.utf8.count > 64 << 10)
+        // Every record is on stdout, each file's in its order, and each record's end is explained on stderr.
+        var bodies: [String: [String]] = [:]
+        for line in run.stdout.split(separator: "\n") {
+            let record = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let attributes = try #require(record["attributes"] as? [String: Any])
+            let path = try #require(attributes["log.file.path"] as? String)
+            bodies[path, default: []].append(try #require(record["body"] as? String))
+        }
+        var count = 0
+        for (name, path) in zip(names, paths) {
+            let log = Fixtures.samples.appendingPathComponent(name)
+            let expected = try Fixtures.expected(log.deletingPathExtension().appendingPathExtension("expected.jsonl"))
+            #expect(bodies[path] ?? [] == expected.map(\.body), "\(name)")
+            count += expected.count
+        }
+        #expect(run.stderr.components(separatedBy: "└─ record: ").count - 1 == count)
     }
 
     @Test func replaySummaryAndDeterminism() throws {
