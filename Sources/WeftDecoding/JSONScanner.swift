@@ -56,7 +56,9 @@ enum JSONScanner {
             guard j < n else { return nil }
             let b = p[j]
             if b == UInt8(ascii: "\"") { return j + 1 }
-            guard b == UInt8(ascii: "\\") else { return nil }
+            // A backslash needs the escaped byte after it: a line that ends there is broken, and skipping two bytes
+            // would start the next scan past the end of the line.
+            guard b == UInt8(ascii: "\\"), j + 1 < n else { return nil }
             j += 2
         }
     }

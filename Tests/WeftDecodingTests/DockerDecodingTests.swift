@@ -227,6 +227,17 @@ extension DockerDecodingTests {
         let page = try #require(GuardedPage())
         let whole = Array(
             #"{"log":"caf\u00e9 \"quoted\" ünï\n","stream":"stdout","time":"2026-03-14T09:00:01.123456789Z"}"#.utf8)
+        // Also cut inside skipped strings with escapes (an unknown key's value, `attrs`): a cut right after a
+        // backslash once made the skip start its next scan one byte past the end of the line.
+        let skipped = Array(
+            #"{"log":"a\n","x":"\\\"\\","attrs":{"tag":"a\"b\\"},"stream":"stderr","time":"2026-03-14T09:00:01Z"}"#
+                .utf8)
+        for bytes in (1...skipped.count).map({ Array(skipped[..<$0]) }) {
+            var reference = LineDecoder(format: .docker, source: 0)
+            let expected = reference.decode(bytes: bytes)
+            var decoder = LineDecoder(format: .docker, source: 0)
+            #expect(DecodedLine(decoder.decode(page.placeAtEnd(bytes), flags: [])) == expected, "\(bytes.count)")
+        }
         for count in 1...whole.count {
             let bytes = Array(whole[..<count])
             var reference = LineDecoder(format: .docker, source: 0)

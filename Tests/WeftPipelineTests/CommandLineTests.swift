@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WeftPipeline
+import WeftSamples
 
 /// The `weft` binary itself, run as a user would (it is built next to the test bundle by `swift build --build-tests`).
 @Suite struct CommandLineTests {

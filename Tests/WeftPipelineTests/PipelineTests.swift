@@ -143,11 +143,7 @@ import WeftTestSupport
         configuration.format = .plain
         configuration.maxLineBytes = maxLineBytes
         var pipeline = Pipeline(parsers: try .make(), configuration: configuration)
-        struct Collecting: RecordOutput {
-            var sink = CollectingSink()
-            mutating func write(_ record: Record, source: SourceInfo) { sink.emit(record) }
-        }
-        var output = Collecting()
+        var output = CollectingSink()
         let source = pipeline.addSource(SourceInfo(path: nil))
         let clock = ManualClock()
         func residentBytes() -> Int {
@@ -173,12 +169,12 @@ import WeftTestSupport
         // The pipeline holds about 2 × maxLineBytes (framer carry, engine body); the slack is for other tests running
         // in this process at the same time. Keeping the line would cost 100 MB or more.
         #expect(residentPeak - residentBefore < 32 << 20, "resident memory grew by \(residentPeak - residentBefore)")
-        #expect(output.sink.records.isEmpty)
+        #expect(output.records.isEmpty)
 
         Array("\nnext\n".utf8).withUnsafeBytes { pipeline.feed($0, from: source, now: clock.now, into: &output) }
         pipeline.endOfSource(source, now: clock.now, into: &output)
         pipeline.finish(now: clock.now, into: &output)
-        let records = output.sink.records
+        let records = output.records
         #expect(records.count == 2)
         #expect(records.first?.bodyBytes.count == maxLineBytes)
         #expect(records.first?.truncated == true)

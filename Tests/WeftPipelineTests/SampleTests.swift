@@ -50,8 +50,8 @@ import WeftTestSupport
         struct Observed: RecordOutput {
             var sink = CollectingSink()
             var observedTimes: [Int64] = []
-            mutating func write(_ record: Record, source: SourceInfo) {
-                sink.emit(record)
+            mutating func write(_ record: Record) {
+                sink.write(record)
                 observedTimes.append(record.observedTime)
             }
         }
