@@ -111,7 +111,7 @@ let package = Package(
         ),
         .testTarget(
             name: "WeftPipelineTests",
-            dependencies: ["WeftPipeline", "WeftSamples", "WeftTestSupport"],
+            dependencies: ["WeftPipeline", "WeftSamples", "WeftIO", "WeftTestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

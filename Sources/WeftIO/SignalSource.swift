@@ -1,4 +1,4 @@
-import CWeftSystem
+internal import CWeftSystem
 
 #if canImport(Glibc)
     import Glibc
@@ -21,10 +21,11 @@ public final class SignalSource {
     public let fd: Int32
     private var first: Int32?
 
-    /// Blocks `signals` and opens the descriptor.
+    /// Blocks `signals` (default: SIGINT and SIGTERM) and opens the descriptor.
     ///
     /// - Throws: ``SignalSourceError`` if the system refuses.
-    public init(signals: [Int32] = [SIGINT, SIGTERM]) throws(SignalSourceError) {
+    public init(signals: [Int32]? = nil) throws(SignalSourceError) {
+        let signals = signals ?? [SIGINT, SIGTERM]
         #if os(Linux)
             let fd = signals.withUnsafeBufferPointer { weft_signalfd_open($0.baseAddress, Int32($0.count)) }
             if fd < 0 { throw SignalSourceError(errno: errno) }

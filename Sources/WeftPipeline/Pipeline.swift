@@ -132,7 +132,12 @@ public struct Pipeline {
     public var sourceCapacity: Int { sources.count }
 
     /// What is known of a source now, or nil if it was released.
-    public func info(of source: SourceID) -> SourceInfo? { sources[Int(source)]?.info }
+    public func info(of source: SourceID) -> SourceInfo? { state(of: source)?.info }
+
+    /// The source's state, or nil if it was released (its slot may be gone from the table's tail).
+    private func state(of source: SourceID) -> Source? {
+        Int(source) < sources.count ? sources[Int(source)] : nil
+    }
 
     public var statistics: PipelineStatistics {
         var result = core.stats
@@ -147,7 +152,7 @@ public struct Pipeline {
     }
 
     /// The format each source was read as (auto-detected or forced), nil until decided or once released.
-    public func detectedFormat(of source: SourceID) -> LogFormat? { sources[Int(source)]?.decoder.detectedFormat }
+    public func detectedFormat(of source: SourceID) -> LogFormat? { state(of: source)?.decoder.detectedFormat }
 
     /// The time by which ``advance(to:into:)`` must be called for flush timeouts to fire on time, or nil when nothing
     /// is pending.
@@ -169,7 +174,7 @@ public struct Pipeline {
     /// ``lastSequence``. Lines still being assembled (an unterminated line, a partial run, a pending record) hold it
     /// at their first byte.
     public func settledOffset(of source: SourceID) -> Int64 {
-        guard let state = sources[Int(source)] else { preconditionFailure("source \(source) was released") }
+        guard let state = state(of: source) else { preconditionFailure("source \(source) was released") }
         var offset = state.framer.consumedOffset
         core.joiner.forEachPendingStart { if $0 == source { offset = min(offset, $1) } }
         core.engine.forEachPendingStart { if $0 == source { offset = min(offset, $1) } }
@@ -197,7 +202,7 @@ public struct Pipeline {
         _ bytes: UnsafeRawBufferPointer, from source: SourceID, now: Int64, into output: inout O
     ) throws(O.Failure) {
         let index = Int(source)
-        precondition(sources[index]?.ended == false, "feeding a source that ended or was released")
+        precondition(state(of: source)?.ended == false, "feeding a source that ended or was released")
         core.stats.bytesIn += Int64(bytes.count)
         try announce(index, into: &output)
         var position = 0
@@ -214,7 +219,7 @@ public struct Pipeline {
         _ source: SourceID, now: Int64, into output: inout O
     ) throws(O.Failure) {
         let index = Int(source)
-        precondition(sources[index]?.ended == false, "ending a source that ended or was released")
+        precondition(state(of: source)?.ended == false, "ending a source that ended or was released")
         try announce(index, into: &output)
         if let framed = sources[index]!.framer.finish() {
             try core.line(framed, of: &sources[index]!, now: now, into: &output)
@@ -228,8 +233,8 @@ public struct Pipeline {
     public mutating func closeSource<O: RecordOutput>(
         _ source: SourceID, now: Int64, into output: inout O
     ) throws(O.Failure) {
-        if sources[Int(source)]?.ended == false { try endOfSource(source, now: now, into: &output) }
-        guard sources[Int(source)] != nil else { return }
+        if state(of: source)?.ended == false { try endOfSource(source, now: now, into: &output) }
+        guard state(of: source) != nil else { return }
         try core.finish(source: source, now: now, into: &output)
         try releaseDrained(into: &output)
     }
@@ -340,10 +345,12 @@ struct Core {
     /// labels, env, tag log options, as `docker.attrs.*`).
     @inline(never)
     private func describe<O: RecordOutput>(_ source: inout Pipeline.Source, into output: inout O) throws(O.Failure) {
+        var changed = false
         if !source.described.format, source.decoder.detectedFormat != nil {
             source.described.format = true
             if let runtime = source.decoder.runtime {
                 source.info.attributes.append((key: "container.runtime.name", value: runtime.rawValue))
+                changed = true
             }
         }
         if source.decoder.attributesVersion != source.described.attributesVersion {
@@ -351,8 +358,9 @@ struct Core {
             var attributes = source.info.attributes.filter { !$0.key.hasPrefix("docker.attrs.") }
             attributes += source.decoder.lastAttributes.map { (key: "docker.attrs." + $0.key, value: $0.value) }
             source.info.attributes = attributes
+            changed = true
         }
-        try output.describe(source.decoder.source, as: source.info)
+        if changed { try output.describe(source.decoder.source, as: source.info) }
     }
 
     mutating func advance<O: RecordOutput>(to now: Int64, into output: inout O) throws(O.Failure) {
