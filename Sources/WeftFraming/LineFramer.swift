@@ -7,6 +7,7 @@ import WeftCore
 #endif
 
 /// One line found by a ``LineFramer``: its bytes (without the `\n`), its flags, and where it lies in the input.
+@frozen
 public struct FramedLine {
     /// Valid until the framer is next used (it may point into the caller's chunk or the framer's carry buffer).
     public var text: UnsafeRawBufferPointer
@@ -14,6 +15,13 @@ public struct FramedLine {
     /// From the line's first byte to just after its `\n` (a cut line: to the last byte read when it was cut; the
     /// unterminated last line at ``LineFramer/finish(emit:)``: to the last byte fed).
     public var range: ByteRange
+
+    @inlinable
+    init(text: UnsafeRawBufferPointer, flags: LineFlags, range: ByteRange) {
+        self.text = text
+        self.flags = flags
+        self.range = range
+    }
 }
 
 /// Splits a byte stream into lines at `\n`, lending each line without copying it when it can.
@@ -42,26 +50,29 @@ public struct LineFramer {
     /// The longest line passed on whole; longer lines are cut to this many bytes.
     public let maxLineBytes: Int
     /// How many lines were longer than ``maxLineBytes`` and were cut.
-    public private(set) var truncatedLines: Int = 0
+    public var truncatedLines: Int { _truncatedLines }
+    @usableFromInline var _truncatedLines = 0
     /// The input offset just after the `\n` of the last complete line passed on: where a checkpoint may resume
     /// without skipping a line.
     ///
     /// A line cut at ``maxLineBytes`` is passed on as soon as it overflows, but this offset only moves past it once
     /// its `\n` is seen. ``finish(emit:)`` does not move it past an unterminated last line: the writer may still
     /// complete that line, so a checkpoint stays before it (at-least-once: a restart reads it again).
-    public private(set) var consumedOffset: Int64
+    public var consumedOffset: Int64 { _consumedOffset }
+    @usableFromInline var _consumedOffset: Int64
     /// The input offset just after the last byte fed.
-    public private(set) var fedOffset: Int64
+    public var fedOffset: Int64 { _fedOffset }
+    @usableFromInline var _fedOffset: Int64
 
     /// The unterminated tail of the previous chunks (never more than `maxLineBytes` bytes). A `RawBuffer`, so a
     /// line lent from it stays where it is until the framer is used again.
-    private(set) var carry: RawBuffer
+    @usableFromInline var carry: RawBuffer
     /// The input offset of the carry's first byte.
-    private var carryStart: Int64 = 0
+    @usableFromInline var carryStart: Int64 = 0
     /// The current line overflowed and was passed on; its remaining bytes up to `\n` are skipped.
-    private(set) var discarding = false
+    @usableFromInline var discarding = false
     /// The input offset of the current chunk's first byte.
-    private var chunkOffset: Int64 = 0
+    @usableFromInline var chunkOffset: Int64 = 0
 
     /// Carry capacity kept between lines; a larger buffer (left by one long line) is released once it empties, so
     /// many idle framers do not each hold a megabyte.
@@ -76,8 +87,8 @@ public struct LineFramer {
     public init(maxLineBytes: Int = 1 << 20, startOffset: Int64 = 0) {
         precondition(maxLineBytes > 0, "maxLineBytes must be positive")
         self.maxLineBytes = maxLineBytes
-        self.consumedOffset = startOffset
-        self.fedOffset = startOffset
+        self._consumedOffset = startOffset
+        self._fedOffset = startOffset
         self.carry = RawBuffer(capacity: Self.initialCarryCapacity)
     }
 
@@ -89,7 +100,7 @@ public struct LineFramer {
     /// Pass each chunk with `position` starting at 0 and call until nil; the framer moves `position` on. Lines
     /// entirely inside `bytes` point directly into `bytes`; a line begun by an earlier chunk is completed in the
     /// carry buffer.
-    @inline(__always)
+    @inlinable @inline(__always)
     public mutating func next(in bytes: UnsafeRawBufferPointer, from position: inout Int) -> FramedLine? {
         releaseIfLent()
         guard let base = bytes.baseAddress else { return nil }
@@ -97,7 +108,7 @@ public struct LineFramer {
         if position == 0 {
             if end == 0 { return nil }
             chunkOffset = fedOffset
-            fedOffset += Int64(end)
+            _fedOffset += Int64(end)
         }
         while position < end {
             let start = position
@@ -109,7 +120,7 @@ public struct LineFramer {
             let length = newline - start
             position = newline + 1
             let lineEnd = chunkOffset + Int64(position)
-            consumedOffset = lineEnd
+            _consumedOffset = lineEnd
             if discarding {
                 discarding = false
                 continue
@@ -120,7 +131,7 @@ public struct LineFramer {
                     return FramedLine(
                         text: UnsafeRawBufferPointer(start: base + start, count: length), flags: [], range: range)
                 }
-                truncatedLines += 1
+                _truncatedLines += 1
                 return FramedLine(
                     text: UnsafeRawBufferPointer(start: base + start, count: maxLineBytes), flags: .truncated,
                     range: range)
@@ -154,17 +165,18 @@ public struct LineFramer {
     }
 
     /// The carry is released on the next use after ``finish()`` lent it out.
-    private var pendingRelease = false
+    @usableFromInline var pendingRelease = false
 
     /// Completes the carried line with `count` bytes of a chunk (up to its `\n`).
-    private mutating func completeCarry(_ pointer: UnsafeRawPointer, count: Int, end: Int64) -> FramedLine {
+    @usableFromInline
+    mutating func completeCarry(_ pointer: UnsafeRawPointer, count: Int, end: Int64) -> FramedLine {
         let room = maxLineBytes - carry.count
         var flags: LineFlags = []
         if count <= room {
             appendToCarry(pointer, count: count)
         } else {
             appendToCarry(pointer, count: room)
-            truncatedLines += 1
+            _truncatedLines += 1
             flags = .truncated
         }
         pendingRelease = true  // emptied on the next call, once the caller is done with the line
@@ -172,7 +184,8 @@ public struct LineFramer {
     }
 
     /// Keeps an unterminated tail, or passes it at once, cut, if the line already exceeds the bound.
-    private mutating func takeTail(_ pointer: UnsafeRawPointer, count: Int) -> FramedLine? {
+    @usableFromInline
+    mutating func takeTail(_ pointer: UnsafeRawPointer, count: Int) -> FramedLine? {
         if discarding { return nil }
         let tailStart = fedOffset - Int64(count)
         let room = maxLineBytes - carry.count
@@ -181,7 +194,7 @@ public struct LineFramer {
             appendToCarry(pointer, count: count)
             return nil
         }
-        truncatedLines += 1
+        _truncatedLines += 1
         discarding = true
         if carry.isEmpty {
             return FramedLine(
@@ -193,8 +206,8 @@ public struct LineFramer {
         return FramedLine(text: carry.bytes, flags: .truncated, range: ByteRange(start: carryStart, end: fedOffset))
     }
 
-    @inline(__always)
-    private mutating func releaseIfLent() {
+    @inlinable @inline(__always)
+    mutating func releaseIfLent() {
         if pendingRelease {
             pendingRelease = false
             emptyCarry()
@@ -211,7 +224,8 @@ public struct LineFramer {
         carry.write(pointer, count: count)
     }
 
-    private mutating func emptyCarry() {
+    @usableFromInline
+    mutating func emptyCarry() {
         carry.removeAll(maxRetainedCapacity: Self.retainedCarryCapacity)
     }
 }

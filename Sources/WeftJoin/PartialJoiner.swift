@@ -10,10 +10,13 @@ import WeftCore
 ///
 /// ```swift
 /// var joiner = PartialJoiner(maxLineBytes: 1 << 20)
-/// joiner.push(decoder.decode(physical, flags: flags), now: clock.now) { line in engine.push(line) }
-/// joiner.flush(idleSince: clock.now - flushTimeout) { line in engine.push(line) }   // on a timer
-/// joiner.finish { line in engine.push(line) }                                      // at end of input
+/// try joiner.push(decoder.decode(physical, flags: flags), now: now) { try engine.push($0, now: now, into: &output) }
+/// try joiner.flush(idleSince: now - flushTimeout) { try engine.push($0, now: now, into: &output) }  // on a timer
+/// try joiner.finish { try engine.push($0, now: now, into: &output) }                             // at the end
 /// ```
+///
+/// A joined line's ``WeftCore/LogLine/range`` runs from its first chunk's start to its last chunk's end, and an
+/// unfinished run holds its source's checkpoint at its first chunk (``forEachPendingStart(_:)``).
 ///
 /// Bounded: a run that would grow past `maxLineBytes` leaves at once as its first `maxLineBytes` bytes (cut back to
 /// a UTF-8 character boundary when one is within three bytes), flagged ``WeftCore/LineFlags/truncated``, and the rest
