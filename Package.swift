@@ -74,6 +74,12 @@ let package = Package(
             dependencies: ["WeftCore", "WeftFraming", "WeftOutput", "CWeftSystem"],
             swiftSettings: swiftSettings
         ),
+        // The collector (`weft tail`): discovery, tailers across rotation, checkpoints after acknowledgement.
+        .target(
+            name: "WeftCollector",
+            dependencies: ["WeftCore", "WeftPipeline", "WeftIO"],
+            swiftSettings: swiftSettings
+        ),
         // The expectation format of `weft parsers test` and `Samples/*.expected.jsonl`, and running a sample for it.
         .target(
             name: "WeftSamples",
@@ -82,7 +88,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "weft",
-            dependencies: ["WeftPipeline", "WeftIO", "WeftSamples", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["WeftPipeline", "WeftIO", "WeftCollector", "WeftSamples", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
 
@@ -97,6 +103,11 @@ let package = Package(
             name: "WeftFramingTests", dependencies: ["WeftFraming", "WeftTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "WeftOutputTests", dependencies: ["WeftOutput", "WeftTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "WeftCollectorTests",
+            dependencies: ["WeftCollector", "WeftIO", "WeftPipeline", "WeftTestSupport"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "WeftIOTests", dependencies: ["WeftIO", "WeftTestSupport"], swiftSettings: swiftSettings),
         .testTarget(

@@ -14,6 +14,8 @@ public enum FlushReason: UInt8, Sendable, CustomStringConvertible, CaseIterable 
     case endOfInput
     /// A malformed line leaves alone, at once.
     case malformed
+    /// The collector was asked to stop (SIGTERM/SIGINT) while the record was pending.
+    case shutdown
 
     /// The name written in output (`weft.flush_reason`), as a literal the encoder copies without a String.
     public var name: StaticString {
@@ -25,6 +27,7 @@ public enum FlushReason: UInt8, Sendable, CustomStringConvertible, CaseIterable 
         case .bufferFull: "buffer_full"
         case .endOfInput: "end_of_input"
         case .malformed: "malformed"
+        case .shutdown: "shutdown"
         }
     }
 

@@ -29,7 +29,7 @@ import WeftOutput
 ///   with `EPIPE` (``WriteError/isBrokenPipe``).
 public struct FileOutput: RecordOutput {
     /// The descriptor written to; owned by the caller.
-    public let fd: Int32
+    public private(set) var fd: Int32
     /// What to call the destination in errors (`stdout`, a path).
     public let name: String
     /// Buffered bytes that trigger a write.
@@ -62,6 +62,13 @@ public struct FileOutput: RecordOutput {
         self.encoder = JSONLinesEncoder(format: format)
         self.buffer = RawBuffer(capacity: threshold * 2)
         self.acknowledgements = acknowledgements
+    }
+
+    /// Writes what is buffered to the current descriptor, then writes to `fd` from now on (`--output PATH` reopened
+    /// on SIGHUP after a log rotation). The caller closes the old descriptor.
+    public mutating func replaceDescriptor(with fd: Int32) throws(WriteError) {
+        try flush()
+        self.fd = fd
     }
 
     /// Bytes encoded but not yet written.

@@ -19,7 +19,9 @@ internal import CWeftSystem
 public final class SignalSource {
     /// Readable when a signal is pending (-1 where the system has no signalfd).
     public let fd: Int32
-    private var first: Int32?
+    private var firstTermination: Int32?
+    /// Signals read and not yet taken, by number.
+    private var counts: [Int32: Int] = [:]
 
     /// Blocks `signals` (default: SIGINT and SIGTERM) and opens the descriptor.
     ///
@@ -39,13 +41,29 @@ public final class SignalSource {
         if fd >= 0 { close(fd) }
     }
 
-    /// The first signal received so far, reading any that are pending; nil if none was.
+    /// The first termination signal (SIGINT or SIGTERM) received so far, reading any that are pending; nil if none
+    /// was.
     public func received() -> Int32? {
+        readPending()
+        return firstTermination
+    }
+
+    /// How many times `signal` arrived since the last call (SIGHUP: reopen the output once per batch).
+    public func take(_ signal: Int32) -> Int {
+        readPending()
+        return counts.removeValue(forKey: signal) ?? 0
+    }
+
+    private func readPending() {
         #if os(Linux)
-            while first == nil {
+            while true {
                 let signal = weft_signalfd_read(fd)
                 if signal > 0 {
-                    first = signal
+                    if signal == SIGINT || signal == SIGTERM {
+                        if firstTermination == nil { firstTermination = signal }
+                    } else {
+                        counts[signal, default: 0] += 1
+                    }
                 } else if signal < 0 && errno == EINTR {
                     continue
                 } else {
@@ -53,7 +71,6 @@ public final class SignalSource {
                 }
             }
         #endif
-        return first
     }
 }
 

@@ -118,11 +118,13 @@ public struct MultilineEngine {
         }
     }
 
-    /// Flushes everything (end of input or shutdown).
-    public mutating func finish<O: RecordOutput>(into output: inout O) throws(O.Failure) {
+    /// Flushes everything (end of input, or `reason` `.shutdown` when the collector stops).
+    public mutating func finish<O: RecordOutput>(
+        reason: FlushReason = .endOfInput, into output: inout O
+    ) throws(O.Failure) {
         for index in streams.indices {
             while streams[index].slot.lines > 0 {
-                try end(index, reason: .endOfInput, why: "end of input", into: &output)
+                try end(index, reason: reason, why: reason == .shutdown ? "shutdown" : "end of input", into: &output)
             }
         }
         nextDeadline = .max

@@ -246,10 +246,13 @@ public struct Pipeline {
         if !ending.isEmpty { try releaseDrained(into: &output) }
     }
 
-    /// Flushes everything still pending (end of input, shutdown), and releases the sources that ended.
-    public mutating func finish<O: RecordOutput>(now: Int64, into output: inout O) throws(O.Failure) {
+    /// Flushes everything still pending, and releases the sources that ended. Records leave with `reason`:
+    /// `.endOfInput` when the input is done, `.shutdown` when a collector is stopped while its files go on.
+    public mutating func finish<O: RecordOutput>(
+        now: Int64, reason: FlushReason = .endOfInput, into output: inout O
+    ) throws(O.Failure) {
         let current = configuration.clock == .logTimestamps ? max(now, core.logNow) : now
-        try core.finish(now: current, into: &output)
+        try core.finish(now: current, reason: reason, into: &output)
         if !ending.isEmpty { try releaseDrained(into: &output) }
     }
 
@@ -372,9 +375,9 @@ struct Core {
         try engine.advance(to: now, into: &output)
     }
 
-    mutating func finish<O: RecordOutput>(now: Int64, into output: inout O) throws(O.Failure) {
+    mutating func finish<O: RecordOutput>(now: Int64, reason: FlushReason, into output: inout O) throws(O.Failure) {
         try joiner.finish { (whole) throws(O.Failure) in try engine.push(whole, now: now, into: &output) }
-        try engine.finish(into: &output)
+        try engine.finish(reason: reason, into: &output)
     }
 
     mutating func finish<O: RecordOutput>(source: SourceID, now: Int64, into output: inout O) throws(O.Failure) {

@@ -81,14 +81,16 @@ struct PipelineOptions: ParsableArguments {
     }
 }
 
-/// A time span written as `250ms`, `1s`, `1.5s`, `2m` (a bare number means milliseconds).
+/// A time span written as `250ms`, `1s`, `1.5s`, `2m`, `24h`, `7d` (a bare number means milliseconds).
 struct Duration: ExpressibleByArgument, CustomStringConvertible {
     var nanoseconds: Int64
 
     init(nanoseconds: Int64) { self.nanoseconds = nanoseconds }
 
     init?(argument: String) {
-        let units: [(String, Double)] = [("ms", 1e6), ("us", 1e3), ("ns", 1), ("s", 1e9), ("m", 60e9)]
+        let units: [(String, Double)] = [
+            ("ms", 1e6), ("us", 1e3), ("ns", 1), ("s", 1e9), ("m", 60e9), ("h", 3600e9), ("d", 86_400e9),
+        ]
         for (suffix, scale) in units where argument.hasSuffix(suffix) {
             guard let value = Double(argument.dropLast(suffix.count)), value >= 0 else { return nil }
             nanoseconds = Int64(value * scale)

@@ -1,0 +1,164 @@
+import FoundationEssentials
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Where a followed file's reading may resume: the file's identity and the offset before which every byte is in a
+/// record the output acknowledged.
+public struct Checkpoint: Hashable, Sendable, Codable {
+    public var path: String
+    public var device: UInt64
+    public var inode: UInt64
+    public var fingerprint: UInt64
+    public var fingerprintLength: Int
+    public var offset: Int64
+
+    public init(path: String, identity: FileIdentity, offset: Int64) {
+        self.path = path
+        device = identity.device
+        inode = identity.inode
+        fingerprint = identity.fingerprint
+        fingerprintLength = identity.fingerprintLength
+        self.offset = offset
+    }
+
+    public var identity: FileIdentity {
+        FileIdentity(device: device, inode: inode, fingerprint: fingerprint, fingerprintLength: fingerprintLength)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case path, device, inode, fingerprint, offset
+        case fingerprintLength = "fingerprint_length"
+    }
+}
+
+/// The collector's checkpoints, kept in one JSON file in the state directory and replaced atomically: written to a
+/// temporary file, `fsync`ed, renamed over the old one, and the directory `fsync`ed, so a crash at any moment
+/// leaves either the old file or the new one, never a torn one.
+public struct CheckpointStore {
+    public let directory: String
+    public var path: String { directory + "/checkpoints.json" }
+
+    struct Contents: Codable {
+        var version: Int
+        var files: [Checkpoint]
+    }
+
+    public init(directory: String) {
+        self.directory = directory
+    }
+
+    /// What a load found.
+    public enum Loaded: Equatable {
+        /// No state yet: the first start.
+        case none
+        case checkpoints([Checkpoint])
+        /// The file could not be read as checkpoints; it was moved aside to `movedTo` (nil if that failed too).
+        case damaged(reason: String, movedTo: String?)
+    }
+
+    /// Creates the directory if needed (mode 0700).
+    public func prepare() throws(CheckpointError) {
+        if mkdir(directory, 0o700) != 0 && errno != EEXIST {
+            throw CheckpointError(operation: "create", path: directory, errno: errno)
+        }
+        var info = stat()
+        guard stat(directory, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
+            throw CheckpointError(operation: "use", path: directory, errno: ENOTDIR)
+        }
+        guard access(directory, W_OK) == 0 else {
+            throw CheckpointError(operation: "write to", path: directory, errno: errno)
+        }
+    }
+
+    public func load() -> Loaded {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { return errno == ENOENT ? .none : damaged("cannot open it: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 << 10)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                return damaged("cannot read it: \(String(cString: strerror(errno)))")
+            }
+            if count == 0 { break }
+            bytes += chunk[..<count]
+            if bytes.count > 256 << 20 { return damaged("it is larger than 256 MiB") }
+        }
+        do {
+            let contents = try JSONDecoder().decode(Contents.self, from: Data(bytes))
+            guard contents.version == 1 else { return damaged("unknown version \(contents.version)") }
+            guard contents.files.allSatisfy({ $0.offset >= 0 && $0.fingerprintLength >= 0 }) else {
+                return damaged("a negative offset or fingerprint length")
+            }
+            return .checkpoints(contents.files)
+        } catch {
+            return damaged("it is not valid checkpoint JSON (\(bytes.count) bytes)")
+        }
+    }
+
+    private func damaged(_ reason: String) -> Loaded {
+        let aside = path + ".damaged-\(time(nil))"
+        return .damaged(reason: reason, movedTo: rename(path, aside) == 0 ? aside : nil)
+    }
+
+    /// Replaces the checkpoints atomically.
+    public func save(_ checkpoints: [Checkpoint]) throws(CheckpointError) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data: Data
+        do {
+            data = try encoder.encode(Contents(version: 1, files: checkpoints.sorted { $0.path < $1.path }))
+        } catch {
+            throw CheckpointError(operation: "encode", path: path, errno: EINVAL)
+        }
+        let temporary = path + ".tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw CheckpointError(operation: "create", path: temporary, errno: errno) }
+        var failure: Int32 = 0
+        data.withUnsafeBytes { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    return
+                }
+                offset += written
+            }
+        }
+        if failure == 0 && fsync(fd) != 0 { failure = errno }
+        close(fd)
+        if failure != 0 {
+            unlink(temporary)
+            throw CheckpointError(operation: "write", path: temporary, errno: failure)
+        }
+        guard rename(temporary, path) == 0 else {
+            let code = errno
+            unlink(temporary)
+            throw CheckpointError(operation: "replace", path: path, errno: code)
+        }
+        let directoryFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if directoryFD >= 0 {
+            _ = fsync(directoryFD)  // the rename itself survives a crash once the directory is synced
+            close(directoryFD)
+        }
+    }
+}
+
+/// A checkpoint could not be written (or the state directory used).
+public struct CheckpointError: Error, Sendable, CustomStringConvertible, Equatable {
+    public var operation: String
+    public var path: String
+    public var errno: Int32
+
+    public var description: String {
+        "cannot \(operation) \(path): \(String(cString: strerror(errno))) (errno \(errno))"
+    }
+}

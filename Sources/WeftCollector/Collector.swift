@@ -1,0 +1,498 @@
+import WeftCore
+import WeftIO
+import WeftPipeline
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The settings of `weft tail`; every bound has a default.
+public struct CollectorConfiguration: Sendable {
+    /// Where files present at the first start (no checkpoints yet) are read from. Files that appear later, and every
+    /// file after a restart, are read from their beginning or their checkpoint.
+    public enum ReadFrom: String, Sendable, CaseIterable {
+        case beginning, end
+    }
+
+    public var globs: [String]
+    public var stateDirectory: String
+    public var readFrom = ReadFrom.beginning
+    /// Files whose last change is older than this (nanoseconds) and that have no checkpoint are not followed.
+    public var ignoreOlder: Int64?
+    /// How often the globs are expanded again (inotify triggers a scan sooner when an entry is created or moved).
+    public var globInterval: Int64 = 1_000_000_000
+    /// How often open files are checked for growth when nothing woke the collector (the fallback where inotify
+    /// gives no events, such as network file systems).
+    public var pollInterval: Int64 = 250_000_000
+    /// Files open at once; files found beyond it wait until others are let go.
+    public var maxOpenFiles = 1024
+    /// Bytes read from one file per round before the others get their turn.
+    public var readBudget = 1 << 20
+    /// How long a renamed or deleted file is kept open at its end, in case its writer still adds to it, before it
+    /// is let go (its bytes are all read by then: this only bounds waiting for more).
+    public var rotateWait: Int64 = 5_000_000_000
+    /// How often acknowledged offsets are written to the state directory (and always at shutdown).
+    public var checkpointInterval: Int64 = 1_000_000_000
+    /// How long shutdown waits for the output to acknowledge the last records.
+    public var shutdownTimeout: Int64 = 10_000_000_000
+
+    public init(globs: [String], stateDirectory: String) {
+        self.globs = globs
+        self.stateDirectory = stateDirectory
+    }
+}
+
+/// Counters of a collector, for `--stats-interval` and (later) `/metrics`.
+public struct CollectorStatistics: Sendable, Equatable {
+    public var filesDiscovered = 0
+    public var filesOpen = 0
+    public var filesReleased = 0
+    /// Files found but not opened because `maxOpenFiles` were open (at the last scan).
+    public var filesWaiting = 0
+    public var openFailures = 0
+    public var bytesRead: Int64 = 0
+    public var rotationsRenamed = 0
+    public var rotationsTruncated = 0
+    public var rotationsDeleted = 0
+    public var checkpointWrites = 0
+    public var checkpointFailures = 0
+    /// Age of the oldest record handed to the output and not yet acknowledged (nanoseconds), 0 when none.
+    public var oldestUnacknowledgedAge: Int64 = 0
+}
+
+/// `weft tail`: follows the files its globs match, across rotation and restarts, through one pure ``Pipeline`` into
+/// one ``RecordOutput``, and checkpoints each file's offset once the output has acknowledged the records before it.
+///
+/// Single-threaded: one round reads up to ``CollectorConfiguration/readBudget`` from each open file, fires flush
+/// timeouts, flushes the output and moves checkpoints. A slow output blocks the round (its writes block), so reading
+/// pauses and memory stays within the pipeline's bounds: backpressure without a queue to overflow. Tests drive
+/// ``step(now:)`` with a manual clock; ``run(clock:signals:hangup:)`` adds waiting and signals.
+public struct Collector<Output: RecordOutput> {
+    public let configuration: CollectorConfiguration
+    public private(set) var pipeline: Pipeline
+    public var output: Output
+    public private(set) var statistics = CollectorStatistics()
+    let acknowledgements: Acknowledgements
+    let store: CheckpointStore
+    /// Operator messages (file followed, rotated, unreadable; checkpoint trouble), one line each.
+    var log: (String) -> Void
+
+    struct FileKey: Hashable {
+        var device: UInt64
+        var inode: UInt64
+    }
+
+    struct Tailer {
+        var path: String
+        var identity: FileIdentity
+        let fd: Int32
+        var source: SourceID
+        /// The next byte to read.
+        var offset: Int64
+        var lastGrowth: Int64
+        /// When the path stopped naming this file (renamed, deleted), or nil while it is current.
+        var rotatedAt: Int64?
+        var key: FileKey { FileKey(device: identity.device, inode: identity.inode) }
+    }
+
+    private var tailers: [Tailer] = []
+    /// Files read to their end and let go, by key: not opened again unless they grow.
+    private var released: [FileKey: Checkpoint] = [:]
+    /// What is saved: the acknowledged offsets.
+    private var checkpoints: [FileKey: Checkpoint] = [:]
+    private var checkpointsDirty = false
+    /// Offsets waiting for the output to acknowledge every record up to `sequence`.
+    private var marks: [(sequence: UInt64, at: Int64, entries: [Checkpoint])] = []
+    private var firstStart: Bool
+    private var scanned = false
+    private var scanDue = true
+    private var nextScan: Int64 = 0
+    private var nextCheckpointWrite: Int64 = 0
+    private var unreadable: Set<String> = []
+    private let watcher: DirectoryWatcher?
+    private let buffer: UnsafeMutableRawBufferPointer
+
+    /// Prepares the state directory and loads its checkpoints.
+    ///
+    /// - Parameters:
+    ///   - acknowledgements: what `output` reports durability through.
+    ///   - log: where operator messages go (one line each, no newline).
+    public init(
+        configuration: CollectorConfiguration, pipeline: Pipeline, output: Output, acknowledgements: Acknowledgements,
+        useInotify: Bool = true, log: @escaping (String) -> Void
+    ) throws(CheckpointError) {
+        self.configuration = configuration
+        self.pipeline = pipeline
+        self.output = output
+        self.acknowledgements = acknowledgements
+        self.log = log
+        store = CheckpointStore(directory: configuration.stateDirectory)
+        try store.prepare()
+        switch store.load() {
+        case .none:
+            firstStart = true
+        case .checkpoints(let loaded):
+            firstStart = false
+            for checkpoint in loaded {
+                checkpoints[FileKey(device: checkpoint.device, inode: checkpoint.inode)] = checkpoint
+            }
+        case .damaged(let reason, let movedTo):
+            // Not knowing where files were read to, read them as on a first start (at-least-once: --read-from
+            // beginning repeats what was read before; end skips what came meanwhile, as the user chose).
+            firstStart = true
+            log(
+                "checkpoints \(store.path) are damaged (\(reason)); "
+                    + (movedTo.map { "moved to \($0); " } ?? "") + "files are read from their \(configuration.readFrom)"
+            )
+        }
+        watcher = useInotify ? DirectoryWatcher() : nil
+        buffer = .allocate(byteCount: 256 << 10, alignment: 16)
+    }
+
+    /// The descriptors a waiting loop should poll besides its own (inotify), if any.
+    public var wakeDescriptor: Int32? { watcher?.fd }
+
+    /// Paths of the files open now.
+    public var openPaths: [String] { tailers.map(\.path) }
+
+    /// The checkpoints as last saved or about to be.
+    public var currentCheckpoints: [Checkpoint] { Array(checkpoints.values) }
+
+    // MARK: - One round
+
+    /// One round at `now`: scans the globs if due, reads up to the budget from every open file, fires flush timeouts,
+    /// flushes the output and moves checkpoints. Returns whether any file had bytes to read (call again at once).
+    @discardableResult
+    public mutating func step(now: Int64) throws -> Bool {
+        if let watcher {
+            let events = watcher.drain()
+            if events.structural { scanDue = true }
+        }
+        if scanDue || now >= nextScan { scan(now: now) }
+        var busy = false
+        var index = 0
+        while index < tailers.count {
+            let (read, finished) = try readRound(index, now: now)
+            if read > 0 { busy = true }
+            if finished {
+                try letGo(index, now: now)
+            } else {
+                index += 1
+            }
+        }
+        try pipeline.advance(to: now, into: &output)
+        try output.flush()
+        noteOffsets(now: now)
+        try commitAcknowledged(now: now, force: false)
+        statistics.filesOpen = tailers.count
+        return busy
+    }
+
+    /// Reads from one file up to the budget; at its end, looks for truncation and rotation. Returns the bytes read
+    /// and whether the file is done (rotated away, read to its end, and quiet for the rotate wait).
+    private mutating func readRound(_ index: Int, now: Int64) throws -> (Int, Bool) {
+        var total = 0
+        while total < configuration.readBudget {
+            let fd = tailers[index].fd
+            let count = pread(
+                fd, buffer.baseAddress, min(buffer.count, configuration.readBudget - total),
+                off_t(tailers[index].offset))
+            if count < 0 {
+                if errno == EINTR { continue }
+                log("cannot read \(tailers[index].path): \(String(cString: strerror(errno))); letting it go")
+                return (total, true)
+            }
+            if count == 0 { break }
+            try pipeline.feed(
+                UnsafeRawBufferPointer(rebasing: buffer[..<count]), from: tailers[index].source, now: now,
+                into: &output)
+            tailers[index].offset += Int64(count)
+            tailers[index].lastGrowth = now
+            statistics.bytesRead += Int64(count)
+            total += count
+            refreshFingerprint(index)
+        }
+        if total > 0 { return (total, false) }
+        return (0, try atEnd(index, now: now))
+    }
+
+    /// A file grown past its fingerprint's span gets its full fingerprint (what a restart will compare).
+    private mutating func refreshFingerprint(_ index: Int) {
+        guard tailers[index].identity.fingerprintLength < FileIdentity.fingerprintSpan else { return }
+        if let identity = FileIdentity.of(fd: tailers[index].fd), identity.inode == tailers[index].identity.inode {
+            tailers[index].identity = identity
+        }
+    }
+
+    /// The file has no more bytes now: was it truncated, renamed or deleted?
+    private mutating func atEnd(_ index: Int, now: Int64) throws -> Bool {
+        var info = stat()
+        guard fstat(tailers[index].fd, &info) == 0 else { return true }
+        if Int64(info.st_size) < tailers[index].offset {
+            // copytruncate: the writer started again at 0. What was read stays read; the new content is a new
+            // source from its first byte.
+            statistics.rotationsTruncated += 1
+            log(
+                "\(tailers[index].path) was truncated (\(tailers[index].offset) → \(info.st_size) bytes); reading it from 0"
+            )
+            try pipeline.closeSource(tailers[index].source, now: now, into: &output)
+            tailers[index].source = pipeline.addSource(SourceInfo(path: tailers[index].path))
+            tailers[index].offset = 0
+            tailers[index].identity =
+                FileIdentity.of(fd: tailers[index].fd) ?? tailers[index].identity
+            tailers[index].lastGrowth = now
+            return false
+        }
+        if tailers[index].rotatedAt == nil {
+            var current = stat()
+            let sameFile =
+                stat(tailers[index].path, &current) == 0 && UInt64(current.st_dev) == tailers[index].identity.device
+                && UInt64(current.st_ino) == tailers[index].identity.inode
+            if !sameFile {
+                tailers[index].rotatedAt = now
+                scanDue = true  // a new file probably has the name now
+                if info.st_nlink == 0 {
+                    statistics.rotationsDeleted += 1
+                    log("\(tailers[index].path) was deleted; reading it to its end")
+                } else {
+                    statistics.rotationsRenamed += 1
+                    log("\(tailers[index].path) was renamed or replaced; reading it to its end")
+                }
+            }
+        }
+        guard let rotatedAt = tailers[index].rotatedAt else { return false }
+        return now - max(rotatedAt, tailers[index].lastGrowth) >= configuration.rotateWait
+    }
+
+    /// Closes a file read to its end: its pending records leave now, and it is remembered as read.
+    private mutating func letGo(_ index: Int, now: Int64) throws {
+        let tailer = tailers.remove(at: index)
+        try pipeline.closeSource(tailer.source, now: now, into: &output)
+        close(tailer.fd)
+        released[tailer.key] = Checkpoint(path: tailer.path, identity: tailer.identity, offset: tailer.offset)
+        statistics.filesReleased += 1
+    }
+
+    // MARK: - Discovery
+
+    private mutating func scan(now: Int64) {
+        scanDue = false
+        nextScan = now + configuration.globInterval
+        let initial = !scanned
+        scanned = true
+        var seen = Set<FileKey>()
+        var waiting = 0
+        for path in Globs.expand(configuration.globs) {
+            var info = stat()
+            guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { continue }
+            let key = FileKey(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+            seen.insert(key)
+            if tailers.contains(where: { $0.key == key }) { continue }
+            if let done = released[key], Int64(info.st_size) <= done.offset { continue }
+            guard tailers.count < configuration.maxOpenFiles else {
+                waiting += 1
+                continue
+            }
+            if let ignoreOlder = configuration.ignoreOlder, checkpoints[key] == nil, released[key] == nil,
+                Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec) < now - ignoreOlder
+            {
+                continue
+            }
+            open(path, key: key, initial: initial, now: now)
+        }
+        if initial { resumeRotatedAway(seen: &seen, now: now) }
+        statistics.filesWaiting = waiting
+        // Forget what is gone: released files no glob matches any more, checkpoints of files neither open nor seen.
+        for key in Array(released.keys) where !seen.contains(key) { released[key] = nil }
+        for key in Array(checkpoints.keys) where !seen.contains(key) && !tailers.contains(where: { $0.key == key }) {
+            checkpoints[key] = nil
+            checkpointsDirty = true
+        }
+        if let watcher {
+            var directories = Set(configuration.globs.map(Globs.literalDirectory(of:)))
+            for tailer in tailers { directories.insert(Self.directory(of: tailer.path)) }
+            watcher.retain(directories)
+            for directory in directories { watcher.watch(directory) }
+        }
+    }
+
+    private mutating func open(_ path: String, key: FileKey, initial: Bool, now: Int64) {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else {
+            statistics.openFailures += 1
+            if unreadable.insert(path).inserted {
+                log("cannot open \(path): \(String(cString: strerror(errno))); the other files go on")
+            }
+            return
+        }
+        var info = stat()
+        guard fstat(fd, &info) == 0, UInt64(info.st_dev) == key.device, UInt64(info.st_ino) == key.inode,
+            let identity = FileIdentity.of(fd: fd)
+        else {
+            close(fd)  // replaced between the scan and the open: the next scan finds the new file
+            return
+        }
+        unreadable.remove(path)
+        let size = Int64(info.st_size)
+        var start: Int64 = 0
+        if let done = released[key] {
+            start = min(done.offset, size)  // a released file that grew: only the new bytes
+        } else if let checkpoint = checkpoints[key] {
+            if checkpoint.identity.matches(fd: fd, device: key.device, inode: key.inode) && checkpoint.offset <= size {
+                start = checkpoint.offset
+            } else {
+                log("\(path) is not the file its checkpoint was for (or is shorter now); reading it from 0")
+            }
+        } else if initial && firstStart && configuration.readFrom == .end {
+            start = size
+        }
+        let source = pipeline.addSource(SourceInfo(path: path), startOffset: start)
+        tailers.append(
+            Tailer(path: path, identity: identity, fd: fd, source: source, offset: start, lastGrowth: now))
+        statistics.filesDiscovered += 1
+        log("following \(path) from byte \(start)")
+    }
+
+    /// At the first scan after a restart: a checkpointed file no glob matches any more may have been rotated to a
+    /// name outside the globs while Weft was down, with bytes past its checkpoint. Look for it by inode in its
+    /// directory and read it to its end.
+    private mutating func resumeRotatedAway(seen: inout Set<FileKey>, now: Int64) {
+        for (key, checkpoint) in checkpoints where !seen.contains(key) {
+            let directory = Self.directory(of: checkpoint.path)
+            guard let handle = opendir(directory) else { continue }
+            defer { closedir(handle) }
+            while let entry = readdir(handle) {
+                guard UInt64(entry.pointee.d_ino) == key.inode else { continue }
+                let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                    String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+                }
+                let path = directory + "/" + name
+                var info = stat()
+                guard stat(path, &info) == 0, UInt64(info.st_dev) == key.device, Int64(info.st_size) > checkpoint.offset
+                else { break }
+                let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+                guard fd >= 0 else { break }
+                guard checkpoint.identity.matches(fd: fd, device: key.device, inode: key.inode) else {
+                    close(fd)
+                    break
+                }
+                let source = pipeline.addSource(SourceInfo(path: path), startOffset: checkpoint.offset)
+                tailers.append(
+                    Tailer(
+                        path: path, identity: checkpoint.identity, fd: fd, source: source, offset: checkpoint.offset,
+                        lastGrowth: now, rotatedAt: now))
+                seen.insert(key)
+                statistics.filesDiscovered += 1
+                log(
+                    "\(checkpoint.path) was rotated to \(path) while weft was stopped; reading it from byte \(checkpoint.offset)"
+                )
+                break
+            }
+        }
+    }
+
+    static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    // MARK: - Checkpoints
+
+    /// Remembers where each file stands now, to be saved once the output acknowledges what was written before.
+    private mutating func noteOffsets(now: Int64) {
+        var entries: [Checkpoint] = []
+        entries.reserveCapacity(tailers.count + released.count)
+        for tailer in tailers {
+            entries.append(
+                Checkpoint(
+                    path: tailer.path, identity: tailer.identity, offset: pipeline.settledOffset(of: tailer.source)))
+        }
+        entries.append(contentsOf: released.values)
+        if let last = marks.last, last.sequence == pipeline.lastSequence {
+            marks[marks.count - 1].entries = entries  // nothing new was written: the newest mark moves on
+        } else {
+            marks.append((pipeline.lastSequence, now, entries))
+        }
+        if marks.count > 64 { marks.remove(at: marks.count / 2) }  // a slow output: keep fewer, later marks
+    }
+
+    /// Moves the acknowledged marks into the saved checkpoints, and saves them when due (or `force`d).
+    private mutating func commitAcknowledged(now: Int64, force: Bool) throws {
+        let acknowledged = acknowledgements.acknowledged
+        while let first = marks.first, first.sequence <= acknowledged {
+            for entry in first.entries {
+                let key = FileKey(device: entry.device, inode: entry.inode)
+                if checkpoints[key] != entry {
+                    checkpoints[key] = entry
+                    checkpointsDirty = true
+                }
+            }
+            marks.removeFirst()
+        }
+        statistics.oldestUnacknowledgedAge = marks.first.map { now - $0.at } ?? 0
+        guard checkpointsDirty, force || now >= nextCheckpointWrite else { return }
+        do {
+            try store.save(Array(checkpoints.values))
+            checkpointsDirty = false
+            statistics.checkpointWrites += 1
+        } catch {
+            statistics.checkpointFailures += 1
+            log("\(error); checkpoints are kept in memory and written again at the next interval")
+            if force { throw error }
+        }
+        nextCheckpointWrite = now + configuration.checkpointInterval
+    }
+
+    // MARK: - Running
+
+    /// Follows the files until SIGTERM or SIGINT, then shuts down (``shutdown(now:)``). `hangup` is called on SIGHUP
+    /// (reopen an output file); `report` every `statsInterval` with the counters.
+    public mutating func run(
+        clock: any PipelineClock, signals: SignalSource, statsInterval: Int64? = nil,
+        hangup: (inout Output) throws -> Void = { _ in }, report: (CollectorStatistics, Pipeline) -> Void = { _, _ in }
+    ) throws {
+        var nextReport = statsInterval.map { clock.now() + $0 } ?? .max
+        while signals.received() == nil {
+            if signals.take(SIGHUP) > 0 { try hangup(&output) }
+            let now = clock.now()
+            let busy = try step(now: now)
+            if now >= nextReport, let statsInterval {
+                report(statistics, pipeline)
+                nextReport = now + statsInterval
+            }
+            if busy { continue }
+            var wake = min(nextScan, now + configuration.pollInterval, nextReport)
+            if let deadline = pipeline.nextDeadline { wake = min(wake, deadline) }
+            if checkpointsDirty { wake = min(wake, nextCheckpointWrite) }
+            var watched = [pollfd(fd: signals.fd, events: Int16(POLLIN), revents: 0)]
+            if let fd = wakeDescriptor { watched.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
+            let milliseconds = Int32(clamping: max(0, (wake - now + 999_999) / 1_000_000))
+            _ = poll(&watched, nfds_t(watched.count), milliseconds)
+        }
+        try shutdown(now: clock.now())
+    }
+
+    /// Stops: pending records leave (`shutdown`), the output is flushed, its acknowledgements awaited up to the
+    /// shutdown timeout, and the checkpoints written. The files stay where they are for the next start.
+    public mutating func shutdown(now: Int64) throws {
+        try pipeline.finish(now: now, reason: .shutdown, into: &output)
+        try output.flush()
+        noteOffsets(now: now)
+        var waited: Int64 = 0
+        while acknowledgements.acknowledged < pipeline.lastSequence && waited < configuration.shutdownTimeout {
+            if acknowledgements.failure != nil { break }
+            var pause = timespec(tv_sec: 0, tv_nsec: 10_000_000)
+            nanosleep(&pause, nil)
+            waited += 10_000_000
+        }
+        if acknowledgements.acknowledged < pipeline.lastSequence {
+            log("the output did not acknowledge every record in time; their files' checkpoints stay before them")
+        }
+        try commitAcknowledged(now: now, force: true)
+        for tailer in tailers { close(tailer.fd) }
+        tailers.removeAll()
+        statistics.filesOpen = 0
+    }
+}

@@ -1,0 +1,166 @@
+import ArgumentParser
+import WeftCollector
+import WeftCore
+import WeftIO
+import WeftMultiline
+import WeftPipeline
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// `weft tail`: the collector. Follows files across rotation and restarts, checkpointing after the output accepts.
+struct Tail: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Follow log files (as a sidecar or node agent), across rotation and restarts.",
+        discussion: """
+            Follows every file the globs match (symlinks followed, globs scanned again every --glob-interval and \
+            at once when inotify reports a new entry), rejoins and merges their lines, and writes records as JSON \
+            lines. A file is known by device, inode and a fingerprint of its first bytes, so renames \
+            (Docker's -json.log.1, kubelet's 0.log.<time>), copytruncate and delete-while-open are followed; a \
+            rotated file is read to its end before it is let go. Each file's offset is checkpointed in --state-dir \
+            once the output has written every record before it; a restart resumes there (at-least-once: what was \
+            in flight may repeat, nothing is skipped). SIGTERM/SIGINT: pending records leave with flush_reason \
+            shutdown, checkpoints are written, exit 0. SIGHUP reopens --output.
+
+              weft tail '/var/log/containers/*.log' --state-dir /var/lib/weft
+              weft tail '/var/log/pods/*/*/*.log' --state-dir /var/lib/weft --output /var/log/weft/records.jsonl
+            """
+    )
+
+    @OptionGroup var options: PipelineOptions
+
+    @Option(help: "Directory for checkpoints (created if missing).")
+    var stateDir: String
+
+    @Option(help: "Where records go: - for standard output, or a file (appended to, reopened on SIGHUP).")
+    var output = "-"
+
+    @Option(help: "Where files present at the first start are read from: beginning or end (restarts use checkpoints).")
+    var readFrom: CollectorConfiguration.ReadFrom = .beginning
+
+    @Option(help: "Do not follow files last changed longer ago than this (e.g. 24h) that have no checkpoint.")
+    var ignoreOlder: Duration?
+
+    @Option(help: "How often the globs are expanded again.")
+    var globInterval = Duration(nanoseconds: 1_000_000_000)
+
+    @Option(help: "How often open files are checked for growth when inotify gives no events.")
+    var pollInterval = Duration(nanoseconds: 250_000_000)
+
+    @Option(help: "Files open at once; more wait their turn.")
+    var maxOpenFiles = 1024
+
+    @Option(help: "Bound on the bytes held in pending records across all files (overrides --max-pending-bytes).")
+    var maxBufferBytes: ByteCount?
+
+    @Option(help: "How long a renamed or deleted file is kept open at its end in case its writer adds more.")
+    var rotateWait = Duration(nanoseconds: 5_000_000_000)
+
+    @Option(help: "How often acknowledged offsets are written to --state-dir.")
+    var checkpointInterval = Duration(nanoseconds: 1_000_000_000)
+
+    @Option(help: "How long shutdown waits for the output to accept the last records.")
+    var shutdownTimeout = Duration(nanoseconds: 10_000_000_000)
+
+    @Option(help: "Print counters to standard error this often (e.g. 10s).")
+    var statsInterval: Duration?
+
+    @Flag(help: "Poll for growth instead of using inotify.")
+    var noInotify = false
+
+    @Argument(help: "Globs of the files to follow (quote them so the shell does not expand them).")
+    var globs: [String]
+
+    func validate() throws {
+        if globs.isEmpty { throw ValidationError("name at least one glob to follow") }
+        guard maxOpenFiles >= 1 else { throw ValidationError("--max-open-files must be at least 1") }
+        if let maxBufferBytes, maxBufferBytes.value < options.maxBytes.value {
+            throw ValidationError("--max-buffer-bytes must be at least --max-bytes (\(options.maxBytes))")
+        }
+    }
+
+    func run() throws {
+        let signals = try SignalSource(signals: [SIGINT, SIGTERM, SIGHUP])
+        signal(SIGPIPE, SIG_IGN)  // a closed output is an error to report, not a silent death
+        var configuration = options.configuration()
+        if let maxBufferBytes { configuration.multiline.maxPendingBytes = maxBufferBytes.value }
+        let pipeline = Pipeline(parsers: try options.parserSet(), configuration: configuration)
+
+        var collectorConfiguration = CollectorConfiguration(globs: globs, stateDirectory: stateDir)
+        collectorConfiguration.readFrom = readFrom
+        collectorConfiguration.ignoreOlder = ignoreOlder?.nanoseconds
+        collectorConfiguration.globInterval = globInterval.nanoseconds
+        collectorConfiguration.pollInterval = pollInterval.nanoseconds
+        collectorConfiguration.maxOpenFiles = maxOpenFiles
+        collectorConfiguration.rotateWait = rotateWait.nanoseconds
+        collectorConfiguration.checkpointInterval = checkpointInterval.nanoseconds
+        collectorConfiguration.shutdownTimeout = shutdownTimeout.nanoseconds
+
+        let acknowledgements = Acknowledgements()
+        let outputFD = try openOutput()
+        let fileOutput = FileOutput(
+            fd: outputFD, name: output == "-" ? "stdout" : output, format: options.outputFormat,
+            acknowledgements: acknowledgements)
+        var collector = try Collector(
+            configuration: collectorConfiguration, pipeline: pipeline, output: fileOutput,
+            acknowledgements: acknowledgements, useInotify: !noInotify, log: { writeStandardError("weft: \($0)\n") })
+        let path = output
+        try collector.run(
+            clock: SystemClock(), signals: signals, statsInterval: statsInterval?.nanoseconds,
+            hangup: { output in
+                guard path != "-" else { return }
+                let old = output.fd
+                let fd = try Self.open(path)
+                try output.replaceDescriptor(with: fd)
+                close(old)
+                writeStandardError("weft: reopened \(path)\n")
+            },
+            report: { statistics, pipeline in writeStandardError(Self.statsLine(statistics, pipeline) + "\n") })
+        if output != "-" { close(collector.output.fd) }
+    }
+
+    private func openOutput() throws -> Int32 {
+        output == "-" ? STDOUT_FILENO : try Self.open(output)
+    }
+
+    static func open(_ path: String) throws -> Int32 {
+        let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw ValidationError("cannot open --output \(path): \(String(cString: strerror(errno)))")
+        }
+        return fd
+    }
+
+    /// One logfmt line of counters.
+    static func statsLine(_ collector: CollectorStatistics, _ pipeline: Pipeline) -> String {
+        let stats = pipeline.statistics
+        let engine = pipeline.engine.statistics
+        var fields: [(String, String)] = [
+            ("files_open", "\(collector.filesOpen)"), ("files_waiting", "\(collector.filesWaiting)"),
+            ("files_discovered", "\(collector.filesDiscovered)"), ("files_released", "\(collector.filesReleased)"),
+            ("open_failures", "\(collector.openFailures)"), ("bytes_read", "\(collector.bytesRead)"),
+            ("lines", "\(stats.physicalLines)"), ("records", "\(engine.records)"),
+            ("malformed_lines", "\(stats.malformedLines)"), ("truncated_lines", "\(stats.truncatedLines)"),
+            ("truncated_records", "\(engine.truncatedRecords)"),
+            ("rotations_renamed", "\(collector.rotationsRenamed)"),
+            ("rotations_truncated", "\(collector.rotationsTruncated)"),
+            ("rotations_deleted", "\(collector.rotationsDeleted)"),
+            ("checkpoint_writes", "\(collector.checkpointWrites)"),
+            ("checkpoint_failures", "\(collector.checkpointFailures)"),
+            ("oldest_unacknowledged_ms", "\(collector.oldestUnacknowledgedAge / 1_000_000)"),
+            ("pending_bytes", "\(pipeline.engine.pendingByteCount)"),
+        ]
+        for reason in FlushReason.allCases where engine.recordsByReason[Int(reason.rawValue)] > 0 {
+            fields.append(("records_\(reason.name)", "\(engine.recordsByReason[Int(reason.rawValue)])"))
+        }
+        for (parser, count) in engine.recordsByParser.sorted(by: { $0.key < $1.key }) {
+            fields.append(("records_parser_\(parser)", "\(count)"))
+        }
+        return "weft stats " + fields.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
+    }
+}
+
+extension CollectorConfiguration.ReadFrom: ExpressibleByArgument {}
