@@ -197,15 +197,15 @@ struct RecordTable: Sendable {
     /// Runs `lines` through a multiline engine with every built-in parser and keeps what comes out.
     init(_ lines: DecodedTable, parsers: ParserSet) {
         var engine = MultilineEngine(parsers: parsers)
-        var sink = Capture()
+        var capture = Capture()
         var now: Int64 = 1_764_392_400_000_000_000
         lines.forEach { line in
             now += 1_000
-            engine.push(line, now: now, into: &sink)
+            engine.push(line, now: now, into: &capture)
         }
-        engine.finish(into: &sink)
-        arena = sink.arena
-        entries = sink.entries
+        engine.finish(into: &capture)
+        arena = capture.arena
+        entries = capture.entries
     }
 
     var count: Int { entries.count }
@@ -227,11 +227,11 @@ struct RecordTable: Sendable {
         }
     }
 
-    private struct Capture: RecordSink {
+    private struct Capture: RecordOutput {
         var arena: [UInt8] = []
         var entries: [Entry] = []
 
-        mutating func emit(_ record: Record) {
+        mutating func write(_ record: Record) {
             entries.append(
                 Entry(
                     offset: arena.count, count: record.body.count, stream: record.stream.rawValue, time: record.time,
@@ -242,13 +242,13 @@ struct RecordTable: Sendable {
     }
 }
 
-/// A record sink that only counts (the engine's cost without an output).
-struct CountingSink: RecordSink {
+/// An output that only counts (the engine's cost without an output).
+struct CountingOutput: RecordOutput {
     var records = 0
     var bytes = 0
 
     @inline(__always)
-    mutating func emit(_ record: Record) {
+    mutating func write(_ record: Record) {
         records += 1
         bytes += record.body.count
     }
