@@ -45,8 +45,17 @@ public struct CollectingSink: RecordOutput {
     /// What the pipeline said of each source, latest last.
     public var described: [(source: SourceID, info: SourceInfo)] = []
     public var released: [SourceID] = []
+    /// Told, at each flush, that every record written so far is durable.
+    public let acknowledgements: Acknowledgements?
+    private var lastSequence: UInt64 = 0
 
-    public init() {}
+    public init(acknowledgements: Acknowledgements? = nil) {
+        self.acknowledgements = acknowledgements
+    }
+
+    public mutating func flush() {
+        acknowledgements?.acknowledge(through: lastSequence)
+    }
 
     public mutating func describe(_ source: SourceID, as info: SourceInfo) {
         described.append((source, info))
@@ -60,6 +69,7 @@ public struct CollectingSink: RecordOutput {
     public func info(of source: SourceID) -> SourceInfo? { described.last { $0.source == source }?.info }
 
     public mutating func write(_ record: Record) {
+        lastSequence = record.sequence
         let bytes = Array(record.body)
         records.append(
             CollectedRecord(
