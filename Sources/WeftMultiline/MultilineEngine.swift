@@ -140,6 +140,11 @@ public struct MultilineEngine {
         streams.removeIdle(of: source)
     }
 
+    /// Forgets the idle streams of a source that is gone (its pending records, if any, stay until they leave).
+    public mutating func forgetStreams(of source: SourceID) {
+        streams.removeIdle(of: source)
+    }
+
     // MARK: - The state machine
 
     mutating func process<O: RecordOutput>(

@@ -226,7 +226,7 @@ public struct Pipeline {
         }
         sources[index]!.ended = true
         ending.append(source)
-        try releaseDrained(into: &output)
+        releaseDrained(into: &output)
     }
 
     /// Ends `source` and flushes its pending records now (`end_of_input`), then releases it.
@@ -236,14 +236,14 @@ public struct Pipeline {
         if state(of: source)?.ended == false { try endOfSource(source, now: now, into: &output) }
         guard state(of: source) != nil else { return }
         try core.finish(source: source, now: now, into: &output)
-        try releaseDrained(into: &output)
+        releaseDrained(into: &output)
     }
 
     /// Fires flush timeouts due at `now`: partial lines not completed and records whose stream went quiet.
     public mutating func advance<O: RecordOutput>(to now: Int64, into output: inout O) throws(O.Failure) {
         let current = configuration.clock == .logTimestamps ? max(now, core.logNow) : now
         try core.advance(to: current, into: &output)
-        if !ending.isEmpty { try releaseDrained(into: &output) }
+        if !ending.isEmpty { releaseDrained(into: &output) }
     }
 
     /// Flushes everything still pending, and releases the sources that ended. Records leave with `reason`:
@@ -253,7 +253,7 @@ public struct Pipeline {
     ) throws(O.Failure) {
         let current = configuration.clock == .logTimestamps ? max(now, core.logNow) : now
         try core.finish(now: current, reason: reason, into: &output)
-        if !ending.isEmpty { try releaseDrained(into: &output) }
+        if !ending.isEmpty { releaseDrained(into: &output) }
     }
 
     // MARK: - Sources' lifecycle
@@ -267,14 +267,18 @@ public struct Pipeline {
     }
 
     /// Releases every ended source with nothing pending.
-    private mutating func releaseDrained<O: RecordOutput>(into output: inout O) throws(O.Failure) {
+    ///
+    /// Not throwing, on purpose as well: Swift 6.3.1's release build crashed in LLVM ("swifterror value can only be
+    /// loaded and stored from") on `endOfSource` specialized for an output that cannot fail while this called the
+    /// engine's throwing `finish(source:into:)`.
+    private mutating func releaseDrained<O: RecordOutput>(into output: inout O) {
         var kept: [SourceID] = []
         for source in ending {
             if core.joiner.hasPendingRun(source: source) || core.engine.hasPending(source: source) {
                 kept.append(source)
                 continue
             }
-            try core.engine.finish(source: source, into: &output)  // nothing pending: forgets its idle streams
+            core.engine.forgetStreams(of: source)  // all idle by now
             let state = sources[Int(source)]!
             retired.malformed += state.decoder.malformedCount
             retired.truncated += state.framer.truncatedLines

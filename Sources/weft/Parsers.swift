@@ -93,7 +93,7 @@ struct Parsers: ParsableCommand {
         func run() throws {
             let file = try loadRuleFile(rules, given: "rule file").file
             let parsers = try ParserSet.make(builtIns: withBuiltins ? nil : [], extra: [file])
-            let records = try SampleRun.records(
+            let records = SampleRun.records(
                 of: try readFileBytes(sample), parsers: parsers, format: format, path: sample)
             guard let expect else {
                 for record in records { print(record.jsonLine) }
