@@ -333,9 +333,8 @@ let benchmarks: @Sendable () -> Void = {
 /// JSON lines into a buffer drained at 64 KiB, as the CLI's `FileOutput` does, without the write(2): sources are
 /// kept from `describe` in a `SourceTable` and looked up once per record.
 ///
-/// It cannot fail, yet it has an error type, as `FileOutput` (`WriteError`) has: with `Failure == Never` the Swift
-/// 6.3.1 release compiler crashes in LLVM on `Pipeline.endOfSource` specialized for this output ("swifterror value
-/// can only be loaded and stored from", the crash noted in the root's `SampleRun.swift`).
+/// It cannot fail, yet it has an error type, as `FileOutput` (`WriteError`) has, so the measured loop pays the same
+/// error checks after each write as the CLI's.
 struct EncodingOutput: RecordOutput {
     struct Failure: Error {}
 
