@@ -451,7 +451,8 @@ public struct Collector<Output: RecordOutput> {
     /// (reopen an output file); `report` every `statsInterval` with the counters.
     public mutating func run(
         clock: any PipelineClock, signals: SignalSource, statsInterval: Int64? = nil,
-        hangup: (inout Output) throws -> Void = { _ in }, report: (CollectorStatistics, Pipeline) -> Void = { _, _ in }
+        hangup: (inout Output) throws -> Void = { _ in },
+        report: (CollectorStatistics, Pipeline, Output) -> Void = { _, _, _ in }
     ) throws {
         var nextReport = statsInterval.map { clock.now() + $0 } ?? .max
         while signals.received() == nil {
@@ -459,7 +460,7 @@ public struct Collector<Output: RecordOutput> {
             let now = clock.now()
             let busy = try step(now: now)
             if now >= nextReport, let statsInterval {
-                report(statistics, pipeline)
+                report(statistics, pipeline, output)
                 nextReport = now + statsInterval
             }
             if busy { continue }

@@ -42,6 +42,8 @@ public struct FileOutput: RecordOutput {
     private var lastEncoded: UInt64 = 0
     /// Bytes written to the descriptor so far.
     public private(set) var bytesWritten: Int64 = 0
+    /// Time spent in `write(2)` (monotonic nanoseconds): with a slow reader, the time reading was paused for it.
+    public private(set) var writeNanoseconds: Int64 = 0
 
     /// Creates an output.
     ///
@@ -101,7 +103,9 @@ public struct FileOutput: RecordOutput {
     ///   the buffer; the rest stay in it, and nothing more is acknowledged.
     public mutating func flush() throws(WriteError) {
         if buffer.isEmpty { return }
+        let started = monotonicNanoseconds()
         let (written, failure) = writeAll(fd, buffer.bytes)
+        writeNanoseconds += monotonicNanoseconds() - started
         bytesWritten += Int64(written)
         if let failure {
             buffer.removeFirst(written)
@@ -113,6 +117,12 @@ public struct FileOutput: RecordOutput {
         buffer.removeAll(maxRetainedCapacity: Swift.max(threshold * 4, 1 << 20))
         acknowledgements?.acknowledge(through: lastEncoded)
     }
+}
+
+private func monotonicNanoseconds() -> Int64 {
+    var spec = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &spec)
+    return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
 }
 
 /// Writes all of `bytes`; returns how many were written and the `errno` that stopped it, if any.

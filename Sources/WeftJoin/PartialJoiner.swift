@@ -47,6 +47,8 @@ public struct PartialJoiner {
     public let maxLineBytes: Int
     /// Lines cut at ``maxLineBytes`` so far.
     public private(set) var truncatedLines: Int = 0
+    /// Lines rejoined from runtime chunks so far (a run flushed unfinished at a timeout counts too).
+    public private(set) var joinedLines: Int = 0
     /// Bytes held in unfinished runs.
     public private(set) var pendingBytes: Int = 0
 
@@ -230,6 +232,7 @@ public struct PartialJoiner {
     }
 
     private mutating func emitRun<E: Error>(_ run: Run, key: StreamKey, emit: (LogLine) throws(E) -> Void) throws(E) {
+        joinedLines += 1
         try emit(
             LogLine(
                 source: key.source, stream: key.stream, time: run.time, text: run.bytes.bytes, isPartial: false,

@@ -39,6 +39,8 @@ public struct PipelineStatistics: Sendable, Equatable {
     /// fire between them.
     public var untimedLines = 0
     /// Sources added, and released after their input ended and their last record left.
+    /// Lines rejoined from Docker 16 KiB chunks or CRI `P`…`F` runs.
+    public var joinedLines = 0
     public var sourcesAdded = 0
     public var sourcesReleased = 0
 
@@ -143,6 +145,7 @@ public struct Pipeline {
         var result = core.stats
         result.malformedLines = retired.malformed
         result.truncatedLines = retired.truncated + core.joiner.truncatedLines
+        result.joinedLines = core.joiner.joinedLines
         for source in sources {
             guard let source else { continue }
             result.malformedLines += source.decoder.malformedCount

@@ -118,7 +118,9 @@ struct Tail: ParsableCommand {
                 close(old)
                 writeStandardError("weft: reopened \(path)\n")
             },
-            report: { statistics, pipeline in writeStandardError(Self.statsLine(statistics, pipeline) + "\n") })
+            report: { statistics, pipeline, output in
+                writeStandardError(Self.statsLine(statistics, pipeline, output) + "\n")
+            })
         if output != "-" { close(collector.output.fd) }
     }
 
@@ -135,7 +137,7 @@ struct Tail: ParsableCommand {
     }
 
     /// One logfmt line of counters.
-    static func statsLine(_ collector: CollectorStatistics, _ pipeline: Pipeline) -> String {
+    static func statsLine(_ collector: CollectorStatistics, _ pipeline: Pipeline, _ output: FileOutput) -> String {
         let stats = pipeline.statistics
         let engine = pipeline.engine.statistics
         var fields: [(String, String)] = [
@@ -143,7 +145,8 @@ struct Tail: ParsableCommand {
             ("files_discovered", "\(collector.filesDiscovered)"), ("files_released", "\(collector.filesReleased)"),
             ("open_failures", "\(collector.openFailures)"), ("bytes_read", "\(collector.bytesRead)"),
             ("lines", "\(stats.physicalLines)"), ("records", "\(engine.records)"),
-            ("malformed_lines", "\(stats.malformedLines)"), ("truncated_lines", "\(stats.truncatedLines)"),
+            ("joined_lines", "\(stats.joinedLines)"), ("malformed_lines", "\(stats.malformedLines)"),
+            ("truncated_lines", "\(stats.truncatedLines)"),
             ("truncated_records", "\(engine.truncatedRecords)"),
             ("rotations_renamed", "\(collector.rotationsRenamed)"),
             ("rotations_truncated", "\(collector.rotationsTruncated)"),
@@ -152,6 +155,8 @@ struct Tail: ParsableCommand {
             ("checkpoint_failures", "\(collector.checkpointFailures)"),
             ("oldest_unacknowledged_ms", "\(collector.oldestUnacknowledgedAge / 1_000_000)"),
             ("pending_bytes", "\(pipeline.engine.pendingByteCount)"),
+            ("output_bytes", "\(output.bytesWritten)"),
+            ("output_write_ms", "\(output.writeNanoseconds / 1_000_000)"),
         ]
         for reason in FlushReason.allCases where engine.recordsByReason[Int(reason.rawValue)] > 0 {
             fields.append(("records_\(reason.name)", "\(engine.recordsByReason[Int(reason.rawValue)])"))

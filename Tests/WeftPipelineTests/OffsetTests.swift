@@ -103,6 +103,7 @@ import WeftTestSupport
         fresh.finish(now: 30, into: &freshOutput)
         let joined = try #require(freshOutput.records.last)
         #expect(joined.body == "a long line cut by the runtime, first 16 KiB and the rest")
+        #expect(fresh.statistics.joinedLines == 1)
         #expect(joined.range == ByteRange(start: Int64(first.utf8.count), end: Int64((first + chunk + end).utf8.count)))
     }
 
