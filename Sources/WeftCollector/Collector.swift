@@ -284,12 +284,15 @@ public struct Collector<Output: RecordOutput> {
         scanned = true
         var seen = Set<FileKey>()
         var waiting = 0
-        for path in Globs.expand(configuration.globs) {
+        let paths = Globs.expand(configuration.globs)
+        unreadable.formIntersection(paths)  // paths that went away are not remembered forever
+        var open = Set(tailers.map(\.key))
+        for path in paths {
             var info = stat()
             guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { continue }
             let key = FileKey(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
             seen.insert(key)
-            if tailers.contains(where: { $0.key == key }) { continue }
+            if open.contains(key) { continue }
             if let done = released[key], Int64(info.st_size) <= done.offset { continue }
             guard tailers.count < configuration.maxOpenFiles else {
                 waiting += 1
@@ -300,13 +303,20 @@ public struct Collector<Output: RecordOutput> {
             {
                 continue
             }
-            open(path, key: key, initial: initial, now: now)
+            if self.open(path, key: key, initial: initial, now: now) { open.insert(key) }
         }
         if initial { resumeRotatedAway(seen: &seen, now: now) }
         statistics.filesWaiting = waiting
-        // Forget what is gone: released files no glob matches any more, checkpoints of files neither open nor seen.
+        // Forget what is gone: released files no glob matches any more, and checkpoints of files neither open nor
+        // seen, unless a mark still waiting for acknowledgement holds them (a crash before that acknowledgement must
+        // find the file's checkpoint, to look for it by inode).
         for key in Array(released.keys) where !seen.contains(key) { released[key] = nil }
-        for key in Array(checkpoints.keys) where !seen.contains(key) && !tailers.contains(where: { $0.key == key }) {
+        var awaited = Set<FileKey>()
+        for mark in marks {
+            for entry in mark.entries { awaited.insert(FileKey(device: entry.device, inode: entry.inode)) }
+        }
+        for key in Array(checkpoints.keys)
+        where !seen.contains(key) && !awaited.contains(key) && !open.contains(key) {
             checkpoints[key] = nil
             checkpointsDirty = true
         }
@@ -318,21 +328,23 @@ public struct Collector<Output: RecordOutput> {
         }
     }
 
-    private mutating func open(_ path: String, key: FileKey, initial: Bool, now: Int64) {
+    /// Opens a found file and starts following it; false if it could not be.
+    @discardableResult
+    private mutating func open(_ path: String, key: FileKey, initial: Bool, now: Int64) -> Bool {
         let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else {
             statistics.openFailures += 1
             if unreadable.insert(path).inserted {
                 log("cannot open \(path): \(String(cString: strerror(errno))); the other files go on")
             }
-            return
+            return false
         }
         var info = stat()
         guard fstat(fd, &info) == 0, UInt64(info.st_dev) == key.device, UInt64(info.st_ino) == key.inode,
             let identity = FileIdentity.of(fd: fd)
         else {
             close(fd)  // replaced between the scan and the open: the next scan finds the new file
-            return
+            return false
         }
         unreadable.remove(path)
         let size = Int64(info.st_size)
@@ -353,6 +365,7 @@ public struct Collector<Output: RecordOutput> {
             Tailer(path: path, identity: identity, fd: fd, source: source, offset: start, lastGrowth: now))
         statistics.filesDiscovered += 1
         log("following \(path) from byte \(start)")
+        return true
     }
 
     /// At the first scan after a restart: a checkpointed file no glob matches any more may have been rotated to a

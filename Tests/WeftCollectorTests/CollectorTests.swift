@@ -270,6 +270,19 @@ import WeftTestSupport
         #expect(CheckpointStore(directory: workspace.state).loadedCheckpoints()?.count == 1000)
     }
 
+    @Test func ignoreOlderSkipsFilesLastChangedLongAgo() throws {
+        let workspace = try Workspace()
+        workspace.append("stale.log", "from last year\n")
+        workspace.append("fresh.log", "from today\n")
+        var times = [timeval(tv_sec: 1_700_000_000, tv_usec: 0), timeval(tv_sec: 1_700_000_000, tv_usec: 0)]
+        #expect(utimes(workspace.logs + "/stale.log", &times) == 0)
+        var run = try Run(workspace) { $0.ignoreOlder = 24 * 3_600_000_000_000 }
+        run.clock = ManualClock(start: SystemClock().now())
+        try run.settle(advancing: 200)
+        #expect(run.bodies == ["from today"])
+        #expect(run.collector.openPaths == [workspace.logs + "/fresh.log"])
+    }
+
     @Test func readFromEndSkipsWhatWasThereAtTheFirstStartOnly() throws {
         let workspace = try Workspace()
         workspace.append("old.log", "history\n")
