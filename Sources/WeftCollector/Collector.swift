@@ -94,6 +94,8 @@ public struct Collector<Output: RecordOutput> {
         var lastGrowth: Int64
         /// When the path stopped naming this file (renamed, deleted), or nil while it is current.
         var rotatedAt: Int64?
+        /// When truncation and rotation were last looked for (at most once per poll interval while the file is quiet).
+        var lastChecked: Int64?
         var key: FileKey { FileKey(device: identity.device, inode: identity.inode) }
     }
 
@@ -245,6 +247,14 @@ public struct Collector<Output: RecordOutput> {
             tailers[index].lastGrowth = now
             return false
         }
+        // Looking the path up for every quiet file every round would dominate a thousand idle files; once per poll
+        // interval finds a rename just as surely (the old file is read to its end either way).
+        if tailers[index].rotatedAt == nil, let checked = tailers[index].lastChecked,
+            now - checked < configuration.pollInterval
+        {
+            return false
+        }
+        tailers[index].lastChecked = now
         if tailers[index].rotatedAt == nil {
             var current = stat()
             let sameFile =
