@@ -11,6 +11,10 @@ let argumentParser = Package.Dependency.package(
     from: "1.5.0"
 )
 let yams = Package.Dependency.package(url: "https://github.com/jpsim/Yams", from: "6.0.0")
+// OTLP/HTTP export: a maintained HTTP client (keep-alive pool, timeouts, TLS with the system's CA store).
+let asyncHTTPClient = Package.Dependency.package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0")
+let nio = Package.Dependency.package(url: "https://github.com/apple/swift-nio", from: "2.101.0")
+let nioSSL = Package.Dependency.package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0")
 
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
@@ -34,7 +38,7 @@ let package = Package(
             ]
         ),
     ],
-    dependencies: [argumentParser, yams],
+    dependencies: [argumentParser, yams, asyncHTTPClient, nio, nioSSL],
     targets: [
         // PCRE2, found through pkg-config (Debian: libpcre2-dev).
         .systemLibrary(
@@ -80,6 +84,18 @@ let package = Package(
             dependencies: ["WeftCore", "WeftPipeline", "WeftIO"],
             swiftSettings: swiftSettings
         ),
+        // Network outputs: OTLP/HTTP with batching, retries, dead letters and acknowledgements.
+        .target(
+            name: "WeftExport",
+            dependencies: [
+                "WeftCore", "WeftOutput",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The expectation format of `weft parsers test` and `Samples/*.expected.jsonl`, and running a sample for it.
         .target(
             name: "WeftSamples",
@@ -106,6 +122,12 @@ let package = Package(
         .testTarget(
             name: "WeftCollectorTests",
             dependencies: ["WeftCollector", "WeftIO", "WeftPipeline", "WeftTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WeftExportTests",
+            dependencies: ["WeftExport", "WeftTestSupport"],
+            exclude: ["Support"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

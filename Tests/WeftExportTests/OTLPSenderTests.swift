@@ -1,0 +1,238 @@
+import Foundation
+import Testing
+import WeftCore
+import WeftTestSupport
+
+@testable import WeftExport
+
+/// The loopback receiver (Support/otlp_receiver.py), answering as scripted and logging every request.
+final class Receiver {
+    let process = Process()
+    let port: Int
+    let log: String
+
+    init(script: String) throws {
+        log =
+            FileManager.default.temporaryDirectory.appendingPathComponent("weft-receiver-\(UUID().uuidString).log")
+            .path
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [
+            "python3", repositoryRoot + "/Tests/WeftExportTests/Support/otlp_receiver.py", "--log", log, "--script",
+            script,
+        ]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        var line = Data()
+        while !line.contains(0x0A) {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line += chunk
+        }
+        port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+    }
+
+    deinit {
+        // SIGKILL: a child spawned by Foundation's Process here inherits a mask that blocks SIGTERM.
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        try? FileManager.default.removeItem(atPath: log)
+    }
+
+    var url: String { "http://127.0.0.1:\(port)/v1/logs" }
+
+    /// The requests received so far.
+    var requests: [[String: Any]] {
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+    }
+}
+
+@Suite(.serialized) struct OTLPSenderTests {
+    /// Short backoffs; a `Retry-After` of a second or two is still honoured (it is capped at the maximum).
+    static let fastRetry = RetryPolicy(initial: 10_000_000, maximum: 5_000_000_000)
+
+    /// The text whose UTF-8 bytes `hex` spells.
+    static func unhex(_ hex: String) -> String {
+        let digits = Array(hex.utf8)
+        let bytes = stride(from: 0, to: digits.count - 1, by: 2).map {
+            UInt8(String(decoding: digits[$0...($0 + 1)], as: UTF8.self), radix: 16) ?? 0
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    func batch(_ sequence: UInt64, _ text: String = "payload") -> ExportBatch {
+        ExportBatch(payload: Array("\(text) \(sequence)".utf8), lastSequence: sequence, records: 1)
+    }
+
+    func sender(
+        _ receiver: Receiver, acknowledgements: Acknowledgements, deadLetter: DeadLetterDirectory? = nil,
+        maxQueued: Int = 8, timeout: Int64 = 5_000_000_000, headers: [(name: String, value: String)] = []
+    ) throws -> OTLPSender {
+        var endpoint = OTLPEndpoint(url: receiver.url)
+        endpoint.compression = .none
+        endpoint.timeout = timeout
+        endpoint.headers = headers
+        return try OTLPSender(
+            endpoint: endpoint, acknowledgements: acknowledgements, retry: Self.fastRetry, maxQueued: maxQueued,
+            deadLetter: deadLetter, compress: nil, log: { _ in })
+    }
+
+    /// Waits (bounded) until every record up to `sequence` is acknowledged.
+    func waitForAcknowledgement(_ acknowledgements: Acknowledgements, through sequence: UInt64) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await acknowledgements.wait(through: sequence) }
+            group.addTask {
+                try await Task.sleep(for: .seconds(20))
+                throw OTLPError(description: "not acknowledged through \(sequence) within 20 s")
+            }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    @Test func batchesArriveInOrderAndAreAcknowledged() async throws {
+        let receiver = try Receiver(script: "200")
+        let acknowledgements = Acknowledgements()
+        let sender = try sender(
+            receiver, acknowledgements: acknowledgements, headers: [("Authorization", "Bearer secret")])
+        for sequence in 1...5 as ClosedRange<UInt64> { try sender.enqueue(batch(sequence)) }
+        try await waitForAcknowledgement(acknowledgements, through: 5)
+        #expect(sender.close(timeout: 5_000_000_000))
+        let requests = receiver.requests
+        #expect(requests.count == 5)
+        #expect(requests.map { $0["path"] as? String } == Array(repeating: "/v1/logs", count: 5))
+        let bodies = requests.compactMap { $0["body"] as? String }.map(Self.unhex)
+        #expect(bodies == (1...5).map { "payload \($0)" })
+        let headers = try #require(requests.first?["headers"] as? [String: String])
+        #expect(headers["content-type"] == "application/x-protobuf")
+        #expect(headers["authorization"] == "Bearer secret")
+        #expect(sender.statistics.batchesSent == 5)
+    }
+
+    @Test func serverErrorsAreRetriedUntilDelivered() async throws {
+        let receiver = try Receiver(script: "503,502,504,200")
+        let acknowledgements = Acknowledgements()
+        let sender = try sender(receiver, acknowledgements: acknowledgements)
+        try sender.enqueue(batch(1))
+        try await waitForAcknowledgement(acknowledgements, through: 1)
+        sender.close(timeout: 1_000_000_000)
+        #expect(receiver.requests.count == 4)
+        #expect(sender.statistics.retriesServer == 3)
+        #expect(sender.statistics.batchesSent == 1)
+    }
+
+    @Test func throttlingHonoursRetryAfter() async throws {
+        let receiver = try Receiver(script: "429:1,200")
+        let acknowledgements = Acknowledgements()
+        let sender = try sender(receiver, acknowledgements: acknowledgements)
+        let started = ContinuousClock.now
+        try sender.enqueue(batch(1))
+        try await waitForAcknowledgement(acknowledgements, through: 1)
+        #expect(ContinuousClock.now - started >= .milliseconds(950), "Retry-After: 1 was not waited for")
+        #expect(sender.statistics.retriesThrottled == 1)
+        sender.close(timeout: 1_000_000_000)
+    }
+
+    @Test func aDroppedConnectionAndAStallAreRetried() async throws {
+        let receiver = try Receiver(script: "drop,stall:3,200")
+        let acknowledgements = Acknowledgements()
+        let sender = try sender(receiver, acknowledgements: acknowledgements, timeout: 500_000_000)
+        try sender.enqueue(batch(1))
+        try await waitForAcknowledgement(acknowledgements, through: 1)
+        sender.close(timeout: 1_000_000_000)
+        #expect(sender.statistics.retriesConnection + sender.statistics.retriesTimeout >= 2)
+        #expect(sender.statistics.retriesTimeout >= 1)
+    }
+
+    @Test func aRefusedBatchGoesToTheDeadLetterDirectory() async throws {
+        let receiver = try Receiver(script: "400,200")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("weft-dead-\(UUID().uuidString)")
+            .path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let acknowledgements = Acknowledgements()
+        let deadLetter = try DeadLetterDirectory(path: directory, log: { _ in })
+        let sender = try sender(receiver, acknowledgements: acknowledgements, deadLetter: deadLetter)
+        try sender.enqueue(batch(1, "refused"))
+        try sender.enqueue(batch(2, "accepted"))
+        try await waitForAcknowledgement(acknowledgements, through: 2)
+        sender.close(timeout: 1_000_000_000)
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory)
+        #expect(files.count == 1)
+        #expect(files.first?.hasSuffix("-1-http400.otlp.pb") == true)
+        let kept = try String(contentsOfFile: directory + "/" + files[0], encoding: .utf8)
+        #expect(kept == "refused 1")
+        #expect(sender.statistics.deadLetteredRecords == 1)
+        #expect(receiver.requests.count == 2, "a refused batch is not retried")
+    }
+
+    @Test func aPartialSuccessIsCounted() async throws {
+        let receiver = try Receiver(script: "partial:3")
+        let acknowledgements = Acknowledgements()
+        let sender = try sender(receiver, acknowledgements: acknowledgements)
+        try sender.enqueue(ExportBatch(payload: [1, 2, 3], lastSequence: 10, records: 10))
+        try await waitForAcknowledgement(acknowledgements, through: 10)
+        sender.close(timeout: 1_000_000_000)
+        #expect(sender.statistics.partialSuccessRejected == 3)
+    }
+
+    @Test func aFullQueueBlocksAndABackendThatStaysDownAcknowledgesNothing() async throws {
+        let receiver = try Receiver(script: "503")
+        let acknowledgements = Acknowledgements()
+        let sender = try sender(receiver, acknowledgements: acknowledgements, maxQueued: 2)
+        try sender.enqueue(batch(1))
+        try sender.enqueue(batch(2))
+        // The third waits for a slot the down backend never frees.
+        let third = Task.detached { try sender.enqueue(ExportBatch(payload: [0], lastSequence: 3, records: 1)) }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(sender.statistics.queueDepth == 2)
+        #expect(acknowledgements.acknowledged == 0)
+        #expect(!sender.close(timeout: 200_000_000), "nothing could be delivered")
+        #expect(acknowledgements.acknowledged == 0)
+        _ = try? await third.value  // released by close: refused, the sender is closed
+        #expect(sender.statistics.retriesServer >= 1)
+    }
+
+    @Test func retryDelaysGrowWithJitterAndHonourRetryAfter() {
+        var random = SplitMix64(seed: 7)
+        let policy = RetryPolicy(initial: 100, maximum: 10_000)
+        for attempt in 1...12 {
+            let delay = policy.delay(afterAttempt: attempt, retryAfter: nil, random: &random)
+            #expect(delay >= 0 && delay <= min(10_000, 100 << (attempt - 1)))
+        }
+        #expect(policy.delay(afterAttempt: 3, retryAfter: 5_000, random: &random) == 5_000)
+        #expect(policy.delay(afterAttempt: 3, retryAfter: 50_000, random: &random) == 10_000)
+        #expect(RetryPolicy.verdict(status: 200) == .delivered)
+        #expect(RetryPolicy.verdict(status: 429) == .retry)
+        #expect(RetryPolicy.verdict(status: 503) == .retry)
+        #expect(RetryPolicy.verdict(status: nil) == .retry)
+        #expect(RetryPolicy.verdict(status: 400) == .refused)
+        #expect(RetryPolicy.verdict(status: 413) == .refused)
+        #expect(RetryPolicy.parseRetryAfter("7", now: 0) == 7_000_000_000)
+        let date = RetryPolicy.parseRetryAfter("Sun, 29 Nov 2026 19:00:10 GMT", now: 1_795_978_800_000_000_000)
+        #expect(date == 10_000_000_000)
+        #expect(RetryPolicy.parseRetryAfter("soon", now: 0) == nil)
+    }
+
+    @Test func endpointsAndHeadersFollowTheOTelConventions() {
+        #expect(OTLPEndpoint.resolve(base: "http://collector:4318", logs: nil) == "http://collector:4318/v1/logs")
+        #expect(OTLPEndpoint.resolve(base: "http://collector:4318/", logs: nil) == "http://collector:4318/v1/logs")
+        #expect(OTLPEndpoint.resolve(base: "http://c:4318/v1/logs", logs: nil) == "http://c:4318/v1/logs")
+        #expect(OTLPEndpoint.resolve(base: "http://a", logs: "http://b/custom") == "http://b/custom")
+        #expect(OTLPEndpoint.resolve(base: nil, logs: nil) == nil)
+        let headers = OTLPEndpoint.parseHeaders("Authorization=Bearer%20abc, X-Scope-OrgID=tenant-1")
+        #expect(headers?.map(\.name) == ["Authorization", "X-Scope-OrgID"])
+        #expect(headers?.map(\.value) == ["Bearer abc", "tenant-1"])
+        #expect(OTLPEndpoint.parseHeaders("novalue") == nil)
+    }
+
+    @Test func partialSuccessIsReadFromJSONToo() {
+        let body = Array(#"{"partialSuccess":{"rejectedLogRecords":"12","errorMessage":"quota"}}"#.utf8)
+        let parsed = PartialSuccess.json(body)
+        #expect(parsed.count == 12)
+        #expect(parsed.message == "quota")
+        #expect(PartialSuccess.json(Array("{}".utf8)).count == 0)
+    }
+}

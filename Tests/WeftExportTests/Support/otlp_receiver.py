@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""A loopback OTLP/HTTP receiver for Weft's tests.
+
+Prints its port on the first line of stdout, then serves until killed. Every request is appended to --log as one
+JSON line: method, path, headers, body length, body (uncompressed when Content-Encoding is gzip) as hex, and what
+was answered. The answers follow --script, a comma-separated list consumed one per request, the last one repeating:
+
+  200            success (an empty ExportLogsServiceResponse)
+  partial:N      success with partial_success.rejected_log_records = N
+  503, 502, 504  that status
+  429:S          429 with Retry-After: S (seconds)
+  400            that status (a refused batch)
+  stall:S        wait S seconds, then answer 200
+  drop           close the connection without answering
+"""
+import argparse
+import gzip
+import json
+import socket
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--log", required=True)
+parser.add_argument("--script", default="200")
+args = parser.parse_args()
+script = args.script.split(",")
+lock = threading.Lock()
+served = 0
+
+
+def next_answer():
+    global served
+    with lock:
+        answer = script[min(served, len(script) - 1)]
+        served += 1
+        return answer
+
+
+def partial_success(rejected):
+    # ExportLogsServiceResponse { partial_success (1) { rejected_log_records (1): varint, error_message (2) } }
+    def varint(value):
+        out = bytearray()
+        while True:
+            byte = value & 0x7F
+            value >>= 7
+            out.append(byte | (0x80 if value else 0))
+            if not value:
+                return bytes(out)
+
+    message = b"too old"
+    inner = b"\x08" + varint(rejected) + b"\x12" + varint(len(message)) + message
+    return b"\x0a" + varint(len(inner)) + inner
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *_):
+        pass
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(length)
+        answer = next_answer()
+        decoded = body
+        if self.headers.get("Content-Encoding") == "gzip":
+            decoded = gzip.decompress(body)
+        entry = {
+            "path": self.path,
+            "headers": {k.lower(): v for k, v in self.headers.items()},
+            "length": length,
+            "body": decoded.hex(),
+            "answer": answer,
+        }
+        with lock:
+            with open(args.log, "a") as log:
+                log.write(json.dumps(entry) + "\n")
+        if answer == "drop":
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        status, extra = 200, b""
+        headers = {}
+        if answer.startswith("stall:"):
+            time.sleep(float(answer.split(":")[1]))
+        elif answer.startswith("partial:"):
+            extra = partial_success(int(answer.split(":")[1]))
+        elif answer.startswith("429:"):
+            status = 429
+            headers["Retry-After"] = answer.split(":")[1]
+        elif answer != "200":
+            status = int(answer)
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Type", "application/x-protobuf")
+        self.send_header("Content-Length", str(len(extra)))
+        self.end_headers()
+        self.wfile.write(extra)
+
+
+server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+print(server.server_address[1], flush=True)
+server.serve_forever()
