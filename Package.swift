@@ -30,7 +30,7 @@ let package = Package(
             name: "WeftEngine",
             targets: [
                 "WeftCore", "WeftRegex", "WeftRules", "WeftFraming", "WeftDecoding", "WeftJoin", "WeftMultiline",
-                "WeftOutput", "WeftPipeline", "WeftIO",
+                "WeftOutput", "WeftPipeline", "WeftIO", "WeftExport",
             ]
         ),
     ],
@@ -80,6 +80,12 @@ let package = Package(
             dependencies: ["WeftCore", "WeftPipeline", "WeftIO"],
             swiftSettings: swiftSettings
         ),
+        // Shipping records: the OTLP/protobuf and OTLP/JSON encodings of a batch (pure; no networking).
+        .target(
+            name: "WeftExport",
+            dependencies: ["WeftCore", "WeftOutput"],
+            swiftSettings: swiftSettings
+        ),
         // The expectation format of `weft parsers test` and `Samples/*.expected.jsonl`, and running a sample for it.
         .target(
             name: "WeftSamples",
@@ -118,6 +124,12 @@ let package = Package(
         .testTarget(
             name: "WeftMultilineTests",
             dependencies: ["WeftMultiline", "WeftTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WeftExportTests",
+            dependencies: ["WeftExport", "WeftPipeline", "WeftOutput", "WeftTestSupport"],
+            exclude: ["Support"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
