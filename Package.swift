@@ -80,10 +80,16 @@ let package = Package(
             dependencies: ["WeftCore", "WeftPipeline", "WeftIO"],
             swiftSettings: swiftSettings
         ),
-        // Shipping records: the OTLP/protobuf and OTLP/JSON encodings of a batch (pure; no networking).
+        // zlib, found through pkg-config (Debian: zlib1g-dev): gzip for the OTLP payloads.
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        // Shipping records: the OTLP/protobuf and OTLP/JSON encodings of a batch, and gzip (pure; no networking).
         .target(
             name: "WeftExport",
-            dependencies: ["WeftCore", "WeftOutput"],
+            dependencies: ["WeftCore", "WeftOutput", "CZlib"],
             swiftSettings: swiftSettings
         ),
         // The expectation format of `weft parsers test` and `Samples/*.expected.jsonl`, and running a sample for it.
@@ -128,7 +134,7 @@ let package = Package(
         ),
         .testTarget(
             name: "WeftExportTests",
-            dependencies: ["WeftExport", "WeftPipeline", "WeftOutput", "WeftTestSupport"],
+            dependencies: ["WeftExport", "WeftPipeline", "WeftOutput", "WeftTestSupport", "CZlib"],
             exclude: ["Support"],
             swiftSettings: swiftSettings
         ),
