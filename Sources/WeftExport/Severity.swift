@@ -113,25 +113,29 @@ public struct Severity: Sendable, Equatable, CustomStringConvertible {
                     return level  // klog
                 }
             }
+            // Byte classes from a table (see `classes`): one load and a test a byte.
+            let classes = Self.classes.utf8Start
             var index = 0
             var words = 0
             while index < end && words < Severity.wordLimit {
-                let byte = base[index]
-                if byte == UInt8(ascii: "\n") { break }
-                guard isWordByte(byte) else {
+                var kind = classes[Int(base[index])] &- 0x30
+                if kind == newline { break }
+                guard kind != separator else {
                     index &+= 1
                     continue
                 }
                 // A token: letters, digits and `_`; a word if it is letters only.
                 let start = index
-                var lettersOnly = true
-                while index < end, isWordByte(base[index]) {
-                    if !isLetter(base[index]) { lettersOnly = false }
+                var kinds: UInt8 = 0
+                repeat {
+                    kinds |= kind
                     index &+= 1
-                }
-                guard lettersOnly else { continue }
+                    guard index < end else { break }
+                    kind = classes[Int(base[index])] &- 0x30
+                } while kind & (upper | lower | digit) != 0
+                guard kinds & digit == 0 else { continue }
                 words &+= 1
-                let number = levelWord(base + start, index - start)
+                let number = levelWord(base + start, index &- start, classes)
                 if number != 0 {
                     return Match(
                         number: number, text: UnsafeRawBufferPointer(start: base + start, count: index - start))
@@ -139,6 +143,20 @@ public struct Severity: Sendable, Equatable, CustomStringConvertible {
             }
             return .none
         }
+
+        /// The class of each byte value, as a digit: `upper`, `lower`, `digit` (digits and `_`), `newline`, or
+        /// `separator` (0).
+        static let classes: StaticString = """
+            0000000000800000000000000000000000000000000000004444444444000000\
+            0111111111111111111111111110000402222222222222222222222222200000\
+            0000000000000000000000000000000000000000000000000000000000000000\
+            0000000000000000000000000000000000000000000000000000000000000000
+            """
+        static var separator: UInt8 { 0 }
+        static var upper: UInt8 { 1 }
+        static var lower: UInt8 { 2 }
+        static var digit: UInt8 { 4 }
+        static var newline: UInt8 { 8 }
 
         @inline(__always)
         static func letterLevel(_ byte: UInt8) -> Match? {
@@ -152,44 +170,42 @@ public struct Severity: Sendable, Equatable, CustomStringConvertible {
             }
         }
 
-        /// The level a word names, or 0: capitals, or a capital then lower case.
+        /// The level a word of letters names, or 0: in capitals, or a capital then lower case.
         @inline(__always)
-        static func levelWord(_ word: UnsafePointer<UInt8>, _ count: Int) -> UInt8 {
-            guard count >= 3 && count <= 8, isUpper(word[0]) else { return 0 }
-            // Packed in capitals, first letter in the low byte.
-            var key: UInt64 = UInt64(word[0])
-            let allUpper = isUpper(word[1])
+        static func levelWord(_ word: UnsafePointer<UInt8>, _ count: Int, _ classes: UnsafePointer<UInt8>) -> UInt8 {
+            guard count >= 3 && count <= 8, classes[Int(word[0])] &- 0x30 == upper else { return 0 }
+            // Packed in capitals, first letter in the low byte; the letters after the first all of one case.
+            var key = UInt64(word[0])
+            var kinds: UInt8 = 0
             for offset in 1..<count {
-                let byte = word[offset]
-                guard isUpper(byte) == allUpper else { return 0 }
-                key |= UInt64(byte & 0xDF) << (8 * UInt64(offset))
+                kinds |= classes[Int(word[offset])] &- 0x30
+                key |= UInt64(word[offset] & 0xDF) << (8 &* UInt64(offset))
             }
-            for (candidate, number) in levels where candidate == key { return number }
-            return 0
+            guard kinds == upper || kinds == lower else { return 0 }
+            let number: Int =
+                switch key {
+                case 0x45_4341_5254: Severity.trace  // TRACE
+                case 0x47_5542_4544: Severity.debug  // DEBUG
+                case 0x47_4244: Severity.debug  // DBG
+                case 0x4F46_4E49: Severity.info  // INFO
+                case 0x46_4E49: Severity.info  // INF
+                case 0x4543_4954_4F4E: Severity.info2  // NOTICE
+                case 0x4E52_4157: Severity.warn  // WARN
+                case 0x47_4E49_4E52_4157: Severity.warn  // WARNING
+                case 0x4E_5257: Severity.warn  // WRN
+                case 0x52_4F52_5245: Severity.error  // ERROR
+                case 0x52_5245: Severity.error  // ERR
+                case 0x4552_4556_4553: Severity.error  // SEVERE
+                case 0x4C_4154_4146: Severity.fatal  // FATAL
+                case 0x4C_5446: Severity.fatal  // FTL
+                case 0x4C41_4349_5449_5243: Severity.fatal  // CRITICAL
+                case 0x5449_5243: Severity.fatal  // CRIT
+                case 0x43_494E_4150: Severity.fatal  // PANIC
+                default: 0
+                }
+            return UInt8(number)
         }
-
-        /// Each level word packed as ``levelWord(_:_:)`` packs it, with its number.
-        static let levels: [(UInt64, UInt8)] = {
-            let table: [(String, Int)] = [
-                ("TRACE", Severity.trace), ("DEBUG", Severity.debug), ("DBG", Severity.debug),
-                ("INFO", Severity.info), ("INF", Severity.info), ("NOTICE", Severity.info2),
-                ("WARN", Severity.warn), ("WARNING", Severity.warn), ("WRN", Severity.warn),
-                ("ERROR", Severity.error), ("ERR", Severity.error), ("SEVERE", Severity.error),
-                ("FATAL", Severity.fatal), ("FTL", Severity.fatal), ("CRITICAL", Severity.fatal),
-                ("CRIT", Severity.fatal), ("PANIC", Severity.fatal),
-            ]
-            return table.map { word, number in
-                var key: UInt64 = 0
-                for (offset, byte) in word.utf8.enumerated() { key |= UInt64(byte) << (8 * UInt64(offset)) }
-                return (key, UInt8(number))
-            }
-        }()
 
         @inline(__always) static func isDigit(_ byte: UInt8) -> Bool { byte &- 0x30 < 10 }
-        @inline(__always) static func isUpper(_ byte: UInt8) -> Bool { byte &- 0x41 < 26 }
-        @inline(__always) static func isLetter(_ byte: UInt8) -> Bool { (byte | 0x20) &- 0x61 < 26 }
-        @inline(__always) static func isWordByte(_ byte: UInt8) -> Bool {
-            isLetter(byte) || isDigit(byte) || byte == UInt8(ascii: "_")
-        }
     }
 }
