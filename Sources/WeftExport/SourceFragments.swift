@@ -7,8 +7,15 @@ import WeftCore
 /// was released and given to another source), which tells a batch that records of the same id belong to another
 /// resource from then on.
 struct SourceFragments {
-    /// Ids at most this large get a slot each; larger ones share the last slot, encoded again whenever the id changes.
+    /// Ids below this get a slot each (slot id + 1); larger ones share slot 0, encoded again whenever the id changes,
+    /// so that one large id does not size the table. The pipeline's ids are dense (it reuses released ones).
     static let maxSlot = 1 << 20
+
+    @inline(__always)
+    static func slot(_ id: SourceID) -> Int {
+        let index = Int(id)
+        return index < maxSlot ? index &+ 1 : 0
+    }
     /// Parsers beyond this many distinct names are encoded per record by the caller.
     static let maxParsers = 256
 
@@ -82,7 +89,7 @@ struct SourceFragments {
     /// The fragments of source `id` described as `info`, encoding them if they are new or changed.
     @inline(__always)
     mutating func entry(_ id: SourceID, _ info: SourceInfo) -> Entry {
-        let slot = Swift.min(Int(id), Self.maxSlot)
+        let slot = Self.slot(id)
         if slot < entries.count {
             let entry = entries[slot]
             if entry.isCached, entry.id == id, entry.identity == StorageIdentity(info),
@@ -100,7 +107,7 @@ struct SourceFragments {
 
     /// Drops a released source's fragments.
     mutating func forget(_ id: SourceID) {
-        let slot = Swift.min(Int(id), Self.maxSlot)
+        let slot = Self.slot(id)
         guard slot < entries.count, entries[slot].isCached, entries[slot].id == id else { return }
         garbage += entries[slot].attributes.count + entries[slot].resource.count
         entries[slot] = .none
