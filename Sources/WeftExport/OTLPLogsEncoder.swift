@@ -122,6 +122,7 @@ public struct OTLPLogsEncoder {
         if let name = record.parser {
             parser = fragments.parser(name)
             if parser == nil {
+                scratch.makeUnique()
                 scratch.removeAll()
                 Self.writeStringAttribute(field: 6, "weft.parser", name, to: &scratch)
                 parser = 0..<scratch.count

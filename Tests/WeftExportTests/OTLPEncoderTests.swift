@@ -149,6 +149,10 @@ import WeftTestSupport
         output.lines.forget(1)
         record(Array("a new source on a reused id".utf8), source: 1, SourceInfo(path: "/logs/new.log"))
         record(Array("WARNING: high ids".utf8), source: 5_000_000, pod)
+        // More parser names than the encoders cache: the rest are encoded per record.
+        for index in 0..<300 {
+            record(Array("parsed \(index)".utf8), source: 2, stdin) { $0.parser = "parser-\(index)" }
+        }
         // Many sources, interleaved.
         for round in 0..<3 {
             for id in 10..<60 {
