@@ -34,7 +34,7 @@ let package = Package(
             name: "WeftEngine",
             targets: [
                 "WeftCore", "WeftRegex", "WeftRules", "WeftFraming", "WeftDecoding", "WeftJoin", "WeftMultiline",
-                "WeftOutput", "WeftPipeline", "WeftIO",
+                "WeftOutput", "WeftPipeline", "WeftIO", "WeftExport",
             ]
         ),
     ],
@@ -84,11 +84,23 @@ let package = Package(
             dependencies: ["WeftCore", "WeftPipeline", "WeftIO"],
             swiftSettings: swiftSettings
         ),
-        // Network outputs: OTLP/HTTP with batching, retries, dead letters and acknowledgements.
+        // zlib, found through pkg-config (Debian: zlib1g-dev): gzip for the OTLP payloads.
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        // Shipping records: the OTLP/protobuf and OTLP/JSON encodings of a batch, and gzip (pure; no networking).
         .target(
             name: "WeftExport",
+            dependencies: ["WeftCore", "WeftOutput", "CZlib"],
+            swiftSettings: swiftSettings
+        ),
+        // The network side of shipping: OTLP/HTTP with batching, retries, dead letters and acknowledgements.
+        .target(
+            name: "WeftExportHTTP",
             dependencies: [
-                "WeftCore", "WeftOutput",
+                "WeftCore", "WeftExport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -125,8 +137,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "WeftExportTests",
-            dependencies: ["WeftExport", "WeftTestSupport"],
+            name: "WeftExportHTTPTests",
+            dependencies: ["WeftExportHTTP", "WeftTestSupport"],
             exclude: ["Support"],
             swiftSettings: swiftSettings
         ),
@@ -140,6 +152,12 @@ let package = Package(
         .testTarget(
             name: "WeftMultilineTests",
             dependencies: ["WeftMultiline", "WeftTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WeftExportTests",
+            dependencies: ["WeftExport", "WeftPipeline", "WeftOutput", "WeftTestSupport", "CZlib"],
+            exclude: ["Support"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

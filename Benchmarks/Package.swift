@@ -35,6 +35,21 @@ let package = Package(
                 .unsafeFlags(["-cross-module-optimization"], .when(configuration: .release)),
             ],
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        )
+        ),
+        // The OTLP encodings (protobuf, OTLP/JSON) and gzip against the JSON lines, on the same records.
+        .executableTarget(
+            name: "ExportEncoding",
+            dependencies: [
+                .product(name: "WeftEngine", package: "weft"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/ExportEncoding",
+            swiftSettings: [
+                .enableUpcomingFeature("ExistentialAny"),
+                .enableUpcomingFeature("MemberImportVisibility"),
+                .unsafeFlags(["-cross-module-optimization"], .when(configuration: .release)),
+            ],
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )

@@ -75,6 +75,8 @@ public struct FileOutput: RecordOutput {
 
     /// Bytes encoded but not yet written.
     public var bufferedByteCount: Int { buffer.count }
+    /// Bytes the encoder's cache of source descriptions holds.
+    public var cachedBytes: Int { encoder.cachedBytes }
     /// Sources currently described.
     public var describedSourceCount: Int { sources.count }
 

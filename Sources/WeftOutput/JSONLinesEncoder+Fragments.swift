@@ -12,6 +12,8 @@ struct FragmentCache {
     static let maxParsers = 256
 
     private var arena: [UInt8] = []
+    /// Bytes the cache holds: encoded fragments, live and dead, and one entry per source id.
+    var heldBytes: Int { arena.capacity + sourceRanges.capacity * MemoryLayout<SourceRanges>.stride }
     /// What each cached source's fragments were encoded from, to notice a changed ``SourceInfo`` for the same id.
     private var sources: [SourceInfo] = []
 

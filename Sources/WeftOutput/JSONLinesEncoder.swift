@@ -55,6 +55,9 @@ public struct JSONLinesEncoder {
         core.encode(record, source: source, into: &out)
     }
 
+    /// Bytes held by the per-source and per-parser cache (it must not grow with sources that came and went).
+    public var cachedBytes: Int { core.fragments.heldBytes }
+
     /// Drops what is cached for a released source (its id may come back describing another).
     public mutating func forget(_ source: SourceID) {
         core.fragments.forget(source)

@@ -3,7 +3,7 @@ import Testing
 import WeftCore
 import WeftTestSupport
 
-@testable import WeftExport
+@testable import WeftExportHTTP
 
 /// The loopback receiver (Support/otlp_receiver.py), answering as scripted and logging every request.
 final class Receiver {
@@ -17,7 +17,7 @@ final class Receiver {
             .path
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [
-            "python3", repositoryRoot + "/Tests/WeftExportTests/Support/otlp_receiver.py", "--log", log, "--script",
+            "python3", repositoryRoot + "/Tests/WeftExportHTTPTests/Support/otlp_receiver.py", "--log", log, "--script",
             script,
         ]
         let output = Pipe()
