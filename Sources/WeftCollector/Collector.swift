@@ -30,6 +30,9 @@ public struct CollectorConfiguration: Sendable {
     public var maxOpenFiles = 1024
     /// Bytes read from one file per round before the others get their turn.
     public var readBudget = 1 << 20
+    /// Bytes read from all files in one round (files take turns being first): bounds what one round hands the
+    /// output, and so the output's buffer.
+    public var roundBudget = 1 << 20
     /// How long a renamed or deleted file is kept open at its end, in case its writer still adds to it, before it
     /// is let go (its bytes are all read by then: this only bounds waiting for more).
     public var rotateWait: Int64 = 5_000_000_000
@@ -100,11 +103,15 @@ public struct Collector<Output: RecordOutput> {
     }
 
     private var tailers: [Tailer] = []
+    /// Where the next round starts reading.
+    private var firstTailer = 0
     /// Files read to their end and let go, by key: not opened again unless they grow.
     private var released: [FileKey: Checkpoint] = [:]
     /// What is saved: the acknowledged offsets.
     private var checkpoints: [FileKey: Checkpoint] = [:]
     private var checkpointsDirty = false
+    /// A file was opened that no saved checkpoint knows: save at the end of the round, not at the interval.
+    private var saveSoon = false
     /// Offsets waiting for the output to acknowledge every record up to `sequence`.
     private var marks: [(sequence: UInt64, at: Int64, entries: [Checkpoint])] = []
     private var firstStart: Bool
@@ -113,6 +120,9 @@ public struct Collector<Output: RecordOutput> {
     private var nextScan: Int64 = 0
     private var nextCheckpointWrite: Int64 = 0
     private var unreadable: Set<String> = []
+    private var descriptorsExhausted = false
+    /// Files of the current scan that could not be opened for want of descriptors.
+    private var waitingForDescriptors = 0
     private let watcher: DirectoryWatcher?
     private let buffer: UnsafeMutableRawBufferPointer
 
@@ -174,15 +184,22 @@ public struct Collector<Output: RecordOutput> {
         }
         if scanDue || now >= nextScan { scan(now: now) }
         var busy = false
-        var index = 0
-        while index < tailers.count {
-            let (read, finished) = try readRound(index, now: now)
+        var budget = configuration.roundBudget
+        // Files take turns being first, so a round that runs out of budget does not always favour the same ones.
+        var order = Array(tailers.indices)
+        if !order.isEmpty {
+            order = Array(order[(firstTailer % order.count)...] + order[..<(firstTailer % order.count)])
+        }
+        firstTailer &+= 1
+        var finishedIdentities: [FileKey] = []
+        for index in order where budget > 0 {
+            let (read, finished) = try readRound(index, budget: budget, now: now)
+            budget -= read
             if read > 0 { busy = true }
-            if finished {
-                try letGo(index, now: now)
-            } else {
-                index += 1
-            }
+            if finished { finishedIdentities.append(tailers[index].key) }
+        }
+        for key in finishedIdentities {
+            if let index = tailers.firstIndex(where: { $0.key == key }) { try letGo(index, now: now) }
         }
         try pipeline.advance(to: now, into: &output)
         try output.flush()
@@ -194,13 +211,12 @@ public struct Collector<Output: RecordOutput> {
 
     /// Reads from one file up to the budget; at its end, looks for truncation and rotation. Returns the bytes read
     /// and whether the file is done (rotated away, read to its end, and quiet for the rotate wait).
-    private mutating func readRound(_ index: Int, now: Int64) throws -> (Int, Bool) {
+    private mutating func readRound(_ index: Int, budget: Int, now: Int64) throws -> (Int, Bool) {
         var total = 0
-        while total < configuration.readBudget {
+        let limit = min(configuration.readBudget, budget)
+        while total < limit {
             let fd = tailers[index].fd
-            let count = pread(
-                fd, buffer.baseAddress, min(buffer.count, configuration.readBudget - total),
-                off_t(tailers[index].offset))
+            let count = pread(fd, buffer.baseAddress, min(buffer.count, limit - total), off_t(tailers[index].offset))
             if count < 0 {
                 if errno == EINTR { continue }
                 log("cannot read \(tailers[index].path): \(String(cString: strerror(errno))); letting it go")
@@ -276,13 +292,29 @@ public struct Collector<Output: RecordOutput> {
         return now - max(rotatedAt, tailers[index].lastGrowth) >= configuration.rotateWait
     }
 
-    /// Closes a file read to its end: its pending records leave now, and it is remembered as read.
+    /// Closes a file read to its end: its pending records leave now, and, unless it was deleted, it is remembered as
+    /// read (by its whole identity: a new file may get a deleted file's inode at once).
     private mutating func letGo(_ index: Int, now: Int64) throws {
         let tailer = tailers.remove(at: index)
         try pipeline.closeSource(tailer.source, now: now, into: &output)
+        var info = stat()
+        let deleted = fstat(tailer.fd, &info) != 0 || info.st_nlink == 0
         close(tailer.fd)
-        released[tailer.key] = Checkpoint(path: tailer.path, identity: tailer.identity, offset: tailer.offset)
+        if deleted {
+            released[tailer.key] = nil
+            if checkpoints.removeValue(forKey: tailer.key) != nil { checkpointsDirty = true }
+        } else {
+            released[tailer.key] = Checkpoint(path: tailer.path, identity: tailer.identity, offset: tailer.offset)
+        }
         statistics.filesReleased += 1
+    }
+
+    /// Whether the file now at `path` is the let-go file `done` (same inode is not enough: same first bytes).
+    private func isReleased(_ done: Checkpoint, at path: String, key: FileKey) -> Bool {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else { return true }  // cannot tell: leave it alone until it can be opened
+        defer { close(fd) }
+        return done.identity.matches(fd: fd, device: key.device, inode: key.inode)
     }
 
     // MARK: - Discovery
@@ -294,6 +326,7 @@ public struct Collector<Output: RecordOutput> {
         scanned = true
         var seen = Set<FileKey>()
         var waiting = 0
+        waitingForDescriptors = 0
         let paths = Globs.expand(configuration.globs)
         unreadable.formIntersection(paths)  // paths that went away are not remembered forever
         var open = Set(tailers.map(\.key))
@@ -303,7 +336,13 @@ public struct Collector<Output: RecordOutput> {
             let key = FileKey(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
             seen.insert(key)
             if open.contains(key) { continue }
-            if let done = released[key], Int64(info.st_size) <= done.offset { continue }
+            if let done = released[key] {
+                if !isReleased(done, at: path, key: key) {
+                    released[key] = nil  // a new file with a let-go file's inode
+                } else if Int64(info.st_size) <= done.offset {
+                    continue
+                }
+            }
             guard tailers.count < configuration.maxOpenFiles else {
                 waiting += 1
                 continue
@@ -316,7 +355,7 @@ public struct Collector<Output: RecordOutput> {
             if self.open(path, key: key, initial: initial, now: now) { open.insert(key) }
         }
         if initial { resumeRotatedAway(seen: &seen, now: now) }
-        statistics.filesWaiting = waiting
+        statistics.filesWaiting = waiting + waitingForDescriptors
         // Forget what is gone: released files no glob matches any more, and checkpoints of files neither open nor
         // seen, unless a mark still waiting for acknowledgement holds them (a crash before that acknowledgement must
         // find the file's checkpoint, to look for it by inode).
@@ -343,6 +382,16 @@ public struct Collector<Output: RecordOutput> {
     private mutating func open(_ path: String, key: FileKey, initial: Bool, now: Int64) -> Bool {
         let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else {
+            if errno == EMFILE || errno == ENFILE {
+                // Out of descriptors (the process's or the system's): the file waits its turn like one beyond
+                // --max-open-files; one descriptor is kept free for checkpoints by the caller's limit.
+                waitingForDescriptors += 1
+                if !descriptorsExhausted {
+                    descriptorsExhausted = true
+                    log("out of file descriptors (\(String(cString: strerror(errno)))); more files wait their turn")
+                }
+                return false
+            }
             statistics.openFailures += 1
             if unreadable.insert(path).inserted {
                 log("cannot open \(path): \(String(cString: strerror(errno))); the other files go on")
@@ -357,6 +406,7 @@ public struct Collector<Output: RecordOutput> {
             return false
         }
         unreadable.remove(path)
+        descriptorsExhausted = false
         let size = Int64(info.st_size)
         var start: Int64 = 0
         if let done = released[key] {
@@ -374,6 +424,13 @@ public struct Collector<Output: RecordOutput> {
         tailers.append(
             Tailer(path: path, identity: identity, fd: fd, source: source, offset: start, lastGrowth: now))
         statistics.filesDiscovered += 1
+        if checkpoints[key] == nil {
+            // Known to a restart from now on, even if it is renamed out of the globs before the next interval: its
+            // start offset is safe (nothing before it is to be read), and it is saved at the end of this round.
+            checkpoints[key] = Checkpoint(path: path, identity: identity, offset: start)
+            checkpointsDirty = true
+            saveSoon = true
+        }
         log("following \(path) from byte \(start)")
         return true
     }
@@ -455,7 +512,8 @@ public struct Collector<Output: RecordOutput> {
             marks.removeFirst()
         }
         statistics.oldestUnacknowledgedAge = marks.first.map { now - $0.at } ?? 0
-        guard checkpointsDirty, force || now >= nextCheckpointWrite else { return }
+        guard checkpointsDirty, force || saveSoon || now >= nextCheckpointWrite else { return }
+        saveSoon = false
         do {
             try store.save(Array(checkpoints.values))
             checkpointsDirty = false
@@ -475,13 +533,20 @@ public struct Collector<Output: RecordOutput> {
     public mutating func run(
         clock: any PipelineClock, signals: SignalSource, statsInterval: Int64? = nil,
         hangup: (inout Output) throws -> Void = { _ in },
-        report: (CollectorStatistics, Pipeline, Output) -> Void = { _, _, _ in }
+        report: (CollectorStatistics, Pipeline, Output) -> Void = { _, _, _ in },
+        isInterruption: (any Error) -> Bool = { _ in false },
+        prepareShutdown: (inout Output, Int64) -> Void = { _, _ in }
     ) throws {
         var nextReport = statsInterval.map { clock.now() + $0 } ?? .max
         while signals.received() == nil {
             if signals.take(SIGHUP) > 0 { try hangup(&output) }
             let now = clock.now()
-            let busy = try step(now: now)
+            let busy: Bool
+            do {
+                busy = try step(now: now)
+            } catch  where isInterruption(error) {
+                continue  // a signal arrived while the output was full: see which one
+            }
             if now >= nextReport, let statsInterval {
                 report(statistics, pipeline, output)
                 nextReport = now + statsInterval
@@ -495,14 +560,21 @@ public struct Collector<Output: RecordOutput> {
             let milliseconds = Int32(clamping: max(0, (wake - now + 999_999) / 1_000_000))
             _ = poll(&watched, nfds_t(watched.count), milliseconds)
         }
+        prepareShutdown(&output, configuration.shutdownTimeout)
         try shutdown(now: clock.now())
     }
 
     /// Stops: pending records leave (`shutdown`), the output is flushed, its acknowledgements awaited up to the
     /// shutdown timeout, and the checkpoints written. The files stay where they are for the next start.
     public mutating func shutdown(now: Int64) throws {
-        try pipeline.finish(now: now, reason: .shutdown, into: &output)
-        try output.flush()
+        do {
+            try pipeline.finish(now: now, reason: .shutdown, into: &output)
+            try output.flush()
+        } catch {
+            // An output that cannot take the last records (gone, or still full at the deadline): what it did not
+            // acknowledge stays before the checkpoints, to be read again at the next start.
+            log("the output did not take the last records (\(error)); their files' checkpoints stay before them")
+        }
         noteOffsets(now: now)
         var waited: Int64 = 0
         while acknowledgements.acknowledged < pipeline.lastSequence && waited < configuration.shutdownTimeout {

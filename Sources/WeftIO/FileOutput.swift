@@ -96,8 +96,21 @@ public struct FileOutput: RecordOutput {
         buffer.makeUnique()
         encoder.encode(record, source: sources[record.source], into: &buffer)
         lastEncoded = record.sequence
-        if buffer.count >= threshold { try flush() }
+        if buffer.count >= threshold && !writesOnlyOnFlush { try flush() }
     }
+
+    /// Write only in ``flush()``, never from ``write(_:)`` (the collector: what one round encodes is bounded, and an
+    /// interrupted flush then never leaves the engine half way through a record).
+    public var writesOnlyOnFlush = false
+    /// A descriptor that, once readable, interrupts a flush waiting for the output (the signal descriptor: SIGTERM
+    /// must stop a collector whose reader went away). An interrupted flush throws `EINTR` and keeps what it did not
+    /// write; the next flush goes on from there.
+    public var interruption: Int32?
+    /// A monotonic time (nanoseconds) past which a waiting flush gives up with `ETIMEDOUT` (shutdown's bound).
+    public var deadline: Int64?
+
+    /// Now on the clock ``deadline`` is on.
+    public static var monotonicNow: Int64 { monotonicNanoseconds() }
 
     /// Writes every buffered byte, blocking until the descriptor has taken them all, then acknowledges the records.
     ///
@@ -106,13 +119,16 @@ public struct FileOutput: RecordOutput {
     public mutating func flush() throws(WriteError) {
         if buffer.isEmpty { return }
         let started = monotonicNanoseconds()
-        let (written, failure) = writeAll(fd, buffer.bytes)
+        let (written, failure) =
+            interruption == nil && deadline == nil
+            ? writeAll(fd, buffer.bytes)
+            : writeWaiting(fd, buffer.bytes, interruption: interruption, deadline: deadline)
         writeNanoseconds += monotonicNanoseconds() - started
         bytesWritten += Int64(written)
         if let failure {
             buffer.removeFirst(written)
             let error = WriteError(errno: failure, name: name)
-            acknowledgements?.fail(error)
+            if !error.isInterruption { acknowledgements?.fail(error) }
             throw error
         }
         // One huge record may have grown the buffer: give that memory back.
@@ -125,6 +141,52 @@ private func monotonicNanoseconds() -> Int64 {
     var spec = timespec()
     clock_gettime(CLOCK_MONOTONIC, &spec)
     return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
+}
+
+/// Writes all of `bytes` as ``writeAll(_:_:)`` does, but waits for room with `poll(2)` beside `interruption` and
+/// until `deadline`, and never writes more to a pipe than it has room for, so that no `write(2)` blocks: returns
+/// `EINTR` when `interruption` became readable, `ETIMEDOUT` at the deadline.
+private func writeWaiting(
+    _ fd: Int32, _ bytes: UnsafeRawBufferPointer, interruption: Int32?, deadline: Int64?
+) -> (Int, Int32?) {
+    guard let base = bytes.baseAddress else { return (0, nil) }
+    var info = stat()
+    let isPipe = fstat(fd, &info) == 0 && info.st_mode & S_IFMT == S_IFIFO
+    var offset = 0
+    while offset < bytes.count {
+        var watched = [
+            pollfd(fd: fd, events: Int16(POLLOUT), revents: 0),
+            pollfd(fd: interruption ?? -1, events: Int16(POLLIN), revents: 0),
+        ]
+        var timeout: Int32 = -1
+        if let deadline {
+            let remaining = deadline - monotonicNanoseconds()
+            if remaining <= 0 { return (offset, ETIMEDOUT) }
+            timeout = Int32(clamping: (remaining + 999_999) / 1_000_000)
+        }
+        let ready = poll(&watched, 2, timeout)
+        if ready < 0 {
+            if errno == EINTR { continue }
+            return (offset, errno)
+        }
+        if ready == 0 { continue }  // the deadline is checked at the top
+        if watched[1].revents & Int16(POLLIN) != 0 { return (offset, EINTR) }
+        guard watched[0].revents != 0 else { continue }
+        var count = bytes.count - offset
+        if isPipe {
+            // F_GETPIPE_SZ and FIONREAD: what the pipe holds and can hold; write no more than the room left.
+            let capacity = fcntl(fd, 1032)
+            var queued: Int32 = 0
+            if capacity > 0, ioctl(fd, 0x541B, &queued) == 0 { count = min(count, max(Int(capacity - queued), 1)) }
+        }
+        let written = write(fd, base + offset, count)
+        if written > 0 {
+            offset += written
+        } else if written < 0 && errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK {
+            return (offset, errno)
+        }
+    }
+    return (offset, nil)
 }
 
 /// Writes all of `bytes`; returns how many were written and the `errno` that stopped it, if any.
@@ -165,6 +227,10 @@ public struct WriteError: Error, Equatable, Sendable, CustomStringConvertible {
 
     /// The reader went away (`EPIPE`): a normal end for `weft … | head`.
     public var isBrokenPipe: Bool { errno == EPIPE }
+
+    /// A waiting flush was interrupted (``FileOutput/interruption``) or ran out of time (``FileOutput/deadline``):
+    /// not a failure of the output; what was not written is still buffered.
+    public var isInterruption: Bool { errno == EINTR || errno == ETIMEDOUT }
 
     public var description: String {
         "cannot write to \(name): \(String(cString: strerror(errno))) (errno \(errno))"

@@ -90,6 +90,14 @@ struct Tail: ParsableCommand {
         let pipeline = Pipeline(parsers: try options.parserSet(), configuration: configuration)
 
         var collectorConfiguration = CollectorConfiguration(globs: globs, stateDirectory: stateDir)
+        let descriptors = Self.raiseDescriptorLimit()
+        var maxOpenFiles = self.maxOpenFiles
+        if maxOpenFiles > descriptors - Self.reservedDescriptors {
+            maxOpenFiles = max(1, descriptors - Self.reservedDescriptors)
+            writeStandardError(
+                "weft: --max-open-files \(self.maxOpenFiles) is more than the descriptor limit allows "
+                    + "(\(descriptors)); following at most \(maxOpenFiles) files at once\n")
+        }
         collectorConfiguration.readFrom = readFrom
         collectorConfiguration.ignoreOlder = ignoreOlder?.nanoseconds
         collectorConfiguration.globInterval = globInterval.nanoseconds
@@ -101,9 +109,12 @@ struct Tail: ParsableCommand {
 
         let acknowledgements = Acknowledgements()
         let outputFD = try openOutput()
-        let fileOutput = FileOutput(
+        var fileOutput = FileOutput(
             fd: outputFD, name: output == "-" ? "stdout" : output, format: options.outputFormat,
             acknowledgements: acknowledgements)
+        // Written once per round, in waits a signal can cut short: SIGTERM stops weft even when its reader is gone.
+        fileOutput.writesOnlyOnFlush = true
+        fileOutput.interruption = signals.fd
         var collector = try Collector(
             configuration: collectorConfiguration, pipeline: pipeline, output: fileOutput,
             acknowledgements: acknowledgements, useInotify: !noInotify, log: { writeStandardError("weft: \($0)\n") })
@@ -120,8 +131,31 @@ struct Tail: ParsableCommand {
             },
             report: { statistics, pipeline, output in
                 writeStandardError(Self.statsLine(statistics, pipeline, output) + "\n")
+            },
+            isInterruption: { ($0 as? WriteError)?.isInterruption == true },
+            prepareShutdown: { output, timeout in
+                output.interruption = nil
+                output.deadline = FileOutput.monotonicNow + timeout
             })
         if output != "-" { close(collector.output.fd) }
+    }
+
+    /// Descriptors kept free beside the followed files: standard streams, the output, inotify, signals, the
+    /// checkpoint's temporary file and directory, a glob's directory handle.
+    static let reservedDescriptors = 32
+
+    /// Raises the soft limit on open descriptors to the hard one (many distributions start processes at 1024,
+    /// --max-open-files' default) and returns the limit in force.
+    static func raiseDescriptorLimit() -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 1024 }
+        let wanted = min(limit.rlim_max, 1 << 20)
+        if limit.rlim_cur < wanted {
+            var raised = limit
+            raised.rlim_cur = wanted
+            if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
+        }
+        return Int(min(limit.rlim_cur, 1 << 20))
     }
 
     private func openOutput() throws -> Int32 {
@@ -132,6 +166,20 @@ struct Tail: ParsableCommand {
         let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             throw ValidationError("cannot open --output \(path): \(String(cString: strerror(errno)))")
+        }
+        // A weft killed in the middle of a write left a torn last line: end it, so the next record starts a line of
+        // its own (the torn one is not valid JSON; what it held is written again, its checkpoint being before it).
+        var info = stat()
+        if fstat(fd, &info) == 0, info.st_size > 0 {
+            let reader = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+            if reader >= 0 {
+                var last: UInt8 = 0
+                if pread(reader, &last, 1, info.st_size - 1) == 1, last != 0x0A {
+                    var newline: UInt8 = 0x0A
+                    _ = write(fd, &newline, 1)
+                }
+                close(reader)
+            }
         }
         return fd
     }
