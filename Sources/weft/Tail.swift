@@ -56,6 +56,9 @@ struct Tail: ParsableCommand {
     @Option(help: "Bound on the bytes held in pending records across all files (overrides --max-pending-bytes).")
     var maxBufferBytes: ByteCount?
 
+    @Option(help: "Bytes read from all files in one round before the output is written (files take turns first).")
+    var roundBudget = ByteCount(1 << 20)
+
     @Option(help: "How long a renamed or deleted file is kept open at its end in case its writer adds more.")
     var rotateWait = Duration(nanoseconds: 5_000_000_000)
 
@@ -77,6 +80,7 @@ struct Tail: ParsableCommand {
     func validate() throws {
         if globs.isEmpty { throw ValidationError("name at least one glob to follow") }
         guard maxOpenFiles >= 1 else { throw ValidationError("--max-open-files must be at least 1") }
+        guard roundBudget.value >= 4096 else { throw ValidationError("--round-budget must be at least 4KiB") }
         if let maxBufferBytes, maxBufferBytes.value < options.maxBytes.value {
             throw ValidationError("--max-buffer-bytes must be at least --max-bytes (\(options.maxBytes))")
         }
@@ -104,6 +108,8 @@ struct Tail: ParsableCommand {
         collectorConfiguration.pollInterval = pollInterval.nanoseconds
         collectorConfiguration.maxOpenFiles = maxOpenFiles
         collectorConfiguration.rotateWait = rotateWait.nanoseconds
+        collectorConfiguration.roundBudget = roundBudget.value
+        collectorConfiguration.readBudget = min(collectorConfiguration.readBudget, roundBudget.value)
         collectorConfiguration.checkpointInterval = checkpointInterval.nanoseconds
         collectorConfiguration.shutdownTimeout = shutdownTimeout.nanoseconds
 
