@@ -116,7 +116,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "weft",
-            dependencies: ["WeftPipeline", "WeftIO", "WeftCollector", "WeftSamples", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "WeftPipeline", "WeftIO", "WeftCollector", "WeftExport", "WeftExportHTTP", "WeftSamples",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: swiftSettings
         ),
 

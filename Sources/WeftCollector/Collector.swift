@@ -554,6 +554,7 @@ public struct Collector<Output: RecordOutput> {
             if busy { continue }
             var wake = min(nextScan, now + configuration.pollInterval, nextReport)
             if let deadline = pipeline.nextDeadline { wake = min(wake, deadline) }
+            if let delay = output.flushDelay { wake = min(wake, now + delay) }
             if checkpointsDirty { wake = min(wake, nextCheckpointWrite) }
             var watched = [pollfd(fd: signals.fd, events: Int16(POLLIN), revents: 0)]
             if let fd = wakeDescriptor { watched.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }

@@ -29,10 +29,15 @@ public protocol RecordOutput {
     /// Hands every record written so far on toward durability (writes buffered bytes, sends a batch). Outputs that
     /// acknowledge do so when what was flushed is durable, which may be later (a network round trip).
     mutating func flush() throws(Failure)
+
+    /// How long from now until the output wants ``flush()`` called (a batch that will be old enough to send), or nil.
+    /// A loop that waits for input wakes up by then.
+    var flushDelay: Int64? { get }
 }
 
 extension RecordOutput {
     public mutating func describe(_ source: SourceID, as info: SourceInfo) throws(Failure) {}
     public mutating func release(_ source: SourceID) {}
     public mutating func flush() throws(Failure) {}
+    public var flushDelay: Int64? { nil }
 }

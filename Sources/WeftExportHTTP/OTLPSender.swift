@@ -119,9 +119,16 @@ public struct SenderStatistics: Sendable, Equatable {
     public var latencySumNanoseconds: Int64 = 0
 }
 
-/// The sender stopped for good (closed, or the dead-letter directory unusable).
+/// The sender stopped for good (closed, or the dead-letter directory unusable), or a wait for room in its queue was
+/// cut short (``isInterruption``: nothing is lost, the batch is kept by the output).
 public struct OTLPError: Error, Sendable, CustomStringConvertible {
     public var description: String
+    public var isInterruption = false
+
+    public init(description: String, isInterruption: Bool = false) {
+        self.description = description
+        self.isInterruption = isInterruption
+    }
 }
 
 /// Sends encoded batches to an OTLP/HTTP endpoint on a thread of its own, one at a time and in order, retrying
@@ -201,9 +208,20 @@ public final class OTLPSender: Sendable {
 
     public var statistics: SenderStatistics { state.withLock { $0.statistics } }
 
-    /// Queues a batch, blocking while the queue is full.
-    public func enqueue(_ batch: ExportBatch) throws(OTLPError) {
-        slots.wait()
+    /// Queues a batch, blocking while the queue is full: until there is room, `interruption` becomes readable
+    /// (throws ``OTLPError/isInterruption``), or the monotonic `deadline` passes (likewise).
+    public func enqueue(_ batch: ExportBatch, interruption: Int32? = nil, deadline: Int64? = nil) throws(OTLPError) {
+        while slots.wait(timeout: .now() + .milliseconds(50)) == .timedOut {
+            if let interruption {
+                var watched = pollfd(fd: interruption, events: Int16(POLLIN), revents: 0)
+                if poll(&watched, 1, 0) > 0 {
+                    throw OTLPError(description: "interrupted while the OTLP queue was full", isInterruption: true)
+                }
+            }
+            if let deadline, OTLPOutput.monotonicNow >= deadline {
+                throw OTLPError(description: "the OTLP queue stayed full until the deadline", isInterruption: true)
+            }
+        }
         let accepted = state.withLock { state -> Bool in
             guard !state.closing else { return false }
             state.queue.append(batch)

@@ -1,6 +1,8 @@
 import ArgumentParser
 import WeftCollector
 import WeftCore
+import WeftExport
+import WeftExportHTTP
 import WeftIO
 import WeftMultiline
 import WeftPipeline
@@ -74,6 +76,8 @@ struct Tail: ParsableCommand {
     @Flag(help: "Poll for growth instead of using inotify.")
     var noInotify = false
 
+    @OptionGroup(title: "OTLP/HTTP output") var otlp: OTLPOptions
+
     @Argument(help: "Globs of the files to follow (quote them so the shell does not expand them).")
     var globs: [String]
 
@@ -114,6 +118,13 @@ struct Tail: ParsableCommand {
         collectorConfiguration.shutdownTimeout = shutdownTimeout.nanoseconds
 
         let acknowledgements = Acknowledgements()
+        let log: @Sendable (String) -> Void = { writeStandardError("weft: \($0)\n") }
+        if let endpoint = try otlp.endpoint() {
+            try follow(
+                otlp: endpoint, configuration: collectorConfiguration, pipeline: pipeline,
+                acknowledgements: acknowledgements, signals: signals, log: log)
+            return
+        }
         let outputFD = try openOutput()
         var fileOutput = FileOutput(
             fd: outputFD, name: output == "-" ? "stdout" : output, format: options.outputFormat,
@@ -123,7 +134,7 @@ struct Tail: ParsableCommand {
         fileOutput.interruption = signals.fd
         var collector = try Collector(
             configuration: collectorConfiguration, pipeline: pipeline, output: fileOutput,
-            acknowledgements: acknowledgements, useInotify: !noInotify, log: { writeStandardError("weft: \($0)\n") })
+            acknowledgements: acknowledgements, useInotify: !noInotify, log: log)
         let path = output
         try collector.run(
             clock: SystemClock(), signals: signals, statsInterval: statsInterval?.nanoseconds,
@@ -144,6 +155,53 @@ struct Tail: ParsableCommand {
                 output.deadline = FileOutput.monotonicNow + timeout
             })
         if output != "-" { close(collector.output.fd) }
+    }
+
+    /// The collector with the OTLP/HTTP output: batches go to the endpoint; checkpoints follow the server's success.
+    private func follow(
+        otlp endpoint: OTLPEndpoint, configuration: CollectorConfiguration, pipeline: Pipeline,
+        acknowledgements: Acknowledgements, signals: SignalSource, log: @escaping @Sendable (String) -> Void
+    ) throws {
+        try CheckpointStore(directory: stateDir).prepare()  // the dead-letter directory lives in it
+        let deadLetter = try DeadLetterDirectory(path: stateDir + "/dead-letter", log: log)
+        let gzip = GzipOnSenderThread()
+        let sender = try OTLPSender(
+            endpoint: endpoint, acknowledgements: acknowledgements, maxQueued: otlp.maxQueuedBatches,
+            deadLetter: deadLetter, compress: { gzip.compress($0) }, log: log)
+        var output = OTLPOutput(sender: sender, batching: otlp.batching(), scopeVersion: Weft.configuration.version)
+        output.interruption = signals.fd
+        var collector = try Collector(
+            configuration: configuration, pipeline: pipeline, output: output, acknowledgements: acknowledgements,
+            useInotify: !noInotify, log: log)
+        try collector.run(
+            clock: SystemClock(), signals: signals, statsInterval: statsInterval?.nanoseconds,
+            report: { statistics, pipeline, output in
+                writeStandardError(Self.statsLine(statistics, pipeline) + " " + Self.senderStats(output.sender) + "\n")
+            },
+            isInterruption: { ($0 as? OTLPError)?.isInterruption == true },
+            prepareShutdown: { output, timeout in
+                output.interruption = nil
+                output.deadline = OTLPOutput.monotonicNow + timeout
+                output.closing = true
+            })
+        sender.close(timeout: 1_000_000_000)  // the collector already waited --shutdown-timeout for acknowledgements
+    }
+
+    /// The sender's counters as logfmt fields.
+    static func senderStats(_ sender: OTLPSender) -> String {
+        let stats = sender.statistics
+        let fields: [(String, String)] = [
+            ("otlp_batches_sent", "\(stats.batchesSent)"), ("otlp_records_sent", "\(stats.recordsSent)"),
+            ("otlp_retries_connection", "\(stats.retriesConnection)"),
+            ("otlp_retries_timeout", "\(stats.retriesTimeout)"),
+            ("otlp_retries_throttled", "\(stats.retriesThrottled)"),
+            ("otlp_retries_server", "\(stats.retriesServer)"),
+            ("otlp_bytes_uncompressed", "\(stats.bytesUncompressed)"),
+            ("otlp_bytes_compressed", "\(stats.bytesCompressed)"),
+            ("otlp_partial_rejected", "\(stats.partialSuccessRejected)"),
+            ("otlp_dead_lettered_records", "\(stats.deadLetteredRecords)"), ("otlp_queue_depth", "\(stats.queueDepth)"),
+        ]
+        return fields.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
     }
 
     /// Descriptors kept free beside the followed files: standard streams, the output, inotify, signals, the
@@ -191,7 +249,8 @@ struct Tail: ParsableCommand {
     }
 
     /// One logfmt line of counters.
-    static func statsLine(_ collector: CollectorStatistics, _ pipeline: Pipeline, _ output: FileOutput) -> String {
+    static func statsLine(_ collector: CollectorStatistics, _ pipeline: Pipeline, _ output: FileOutput? = nil) -> String
+    {
         let stats = pipeline.statistics
         let engine = pipeline.engine.statistics
         var fields: [(String, String)] = [
@@ -209,8 +268,8 @@ struct Tail: ParsableCommand {
             ("checkpoint_failures", "\(collector.checkpointFailures)"),
             ("oldest_unacknowledged_ms", "\(collector.oldestUnacknowledgedAge / 1_000_000)"),
             ("pending_bytes", "\(pipeline.engine.pendingByteCount)"),
-            ("output_bytes", "\(output.bytesWritten)"),
-            ("output_write_ms", "\(output.writeNanoseconds / 1_000_000)"),
+            ("output_bytes", "\(output?.bytesWritten ?? 0)"),
+            ("output_write_ms", "\((output?.writeNanoseconds ?? 0) / 1_000_000)"),
         ]
         for reason in FlushReason.allCases where engine.recordsByReason[Int(reason.rawValue)] > 0 {
             fields.append(("records_\(reason.name)", "\(engine.recordsByReason[Int(reason.rawValue)])"))

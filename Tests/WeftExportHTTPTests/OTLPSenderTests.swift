@@ -11,15 +11,17 @@ final class Receiver {
     let port: Int
     let log: String
 
-    init(script: String) throws {
+    init(script: String, decode: Bool = false) throws {
         log =
             FileManager.default.temporaryDirectory.appendingPathComponent("weft-receiver-\(UUID().uuidString).log")
             .path
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
-            "python3", repositoryRoot + "/Tests/WeftExportHTTPTests/Support/otlp_receiver.py", "--log", log, "--script",
-            script,
-        ]
+        process.arguments =
+            [
+                "python3", repositoryRoot + "/Tests/WeftExportHTTPTests/Support/otlp_receiver.py", "--log", log,
+                "--script",
+                script,
+            ] + (decode ? ["--decode"] : [])
         let output = Pipe()
         process.standardOutput = output
         try process.run()

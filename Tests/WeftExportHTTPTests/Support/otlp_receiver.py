@@ -25,6 +25,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 parser = argparse.ArgumentParser()
 parser.add_argument("--log", required=True)
 parser.add_argument("--script", default="200")
+parser.add_argument(
+    "--decode", action="store_true",
+    help="decode each request with opentelemetry-proto and log its records (body, attributes, resource, times)")
 args = parser.parse_args()
 script = args.script.split(",")
 lock = threading.Lock()
@@ -55,6 +58,40 @@ def partial_success(rejected):
     return b"\x0a" + varint(len(inner)) + inner
 
 
+def decode(body, content_type):
+    """The records of an ExportLogsServiceRequest, flattened."""
+    from google.protobuf import json_format
+    from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+
+    request = ExportLogsServiceRequest()
+    if content_type == "application/json":
+        json_format.Parse(body.decode("utf-8"), request)
+    else:
+        request.ParseFromString(body)
+
+    def flat(attributes):
+        out = {}
+        for pair in attributes:
+            kind = pair.value.WhichOneof("value")
+            out[pair.key] = getattr(pair.value, kind) if kind else None
+        return out
+
+    records = []
+    for resource_logs in request.resource_logs:
+        resource = flat(resource_logs.resource.attributes)
+        for scope_logs in resource_logs.scope_logs:
+            for record in scope_logs.log_records:
+                records.append({
+                    "body": record.body.string_value,
+                    "attributes": flat(record.attributes),
+                    "resource": resource,
+                    "scope": scope_logs.scope.name,
+                    "time_unix_nano": record.time_unix_nano,
+                    "severity_number": record.severity_number,
+                })
+    return records
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -75,6 +112,8 @@ class Handler(BaseHTTPRequestHandler):
             "body": decoded.hex(),
             "answer": answer,
         }
+        if args.decode:
+            entry["records"] = decode(decoded, self.headers.get("Content-Type"))
         with lock:
             with open(args.log, "a") as log:
                 log.write(json.dumps(entry) + "\n")

@@ -1,0 +1,123 @@
+import WeftCore
+import WeftExport
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The OTLP/HTTP output: records are encoded into a batch on the caller's thread (protobuf or OTLP/JSON, straight
+/// from the record's bytes), and each batch is handed to an ``OTLPSender``, which compresses, posts, retries and
+/// acknowledges on its own thread.
+///
+/// A batch leaves when it holds ``Batching/maxRecords`` records or ``Batching/maxBytes`` bytes, or at a ``flush()``
+/// once its first record is ``Batching/maxAge`` old (``flushDelay`` says when; the collector wakes for it), or at
+/// any flush once ``closing`` is set. Handing a batch over blocks while the sender's queue is full: the
+/// backpressure that pauses reading while the backend is slow or down. A batch whose hand-over was interrupted stays
+/// here and goes first at the next flush, so acknowledgements never pass a record that was not sent.
+public struct OTLPOutput: RecordOutput {
+    public typealias Failure = OTLPError
+
+    /// When a batch leaves.
+    public struct Batching: Sendable {
+        public var maxRecords = 1000
+        public var maxBytes = 1 << 20
+        /// Nanoseconds.
+        public var maxAge: Int64 = 200_000_000
+
+        public init() {}
+    }
+
+    public let sender: OTLPSender
+    public let batching: Batching
+    private var protobuf: OTLPLogsEncoder?
+    private var json: OTLPJSONEncoder?
+    private var sources = SourceTable()
+    private var lastSequence: UInt64 = 0
+    /// When the open batch got its first record (monotonic), or nil while it is empty.
+    private var batchStarted: Int64?
+    /// A batch whose hand-over was interrupted: it goes first.
+    private var unsent: ExportBatch?
+    /// A descriptor that, once readable, interrupts a hand-over waiting for room (the signal descriptor).
+    public var interruption: Int32?
+    /// A monotonic time past which a waiting hand-over gives up (shutdown's bound).
+    public var deadline: Int64?
+    /// Every flush sends what is open, whatever its age (set for shutdown).
+    public var closing = false
+
+    public init(sender: OTLPSender, batching: Batching = Batching(), scopeVersion: String) {
+        self.sender = sender
+        self.batching = batching
+        if sender.endpoint.encoding == .protobuf {
+            protobuf = OTLPLogsEncoder(scopeVersion: scopeVersion)
+        } else {
+            json = OTLPJSONEncoder(scopeVersion: scopeVersion)
+        }
+    }
+
+    public mutating func describe(_ source: SourceID, as info: SourceInfo) {
+        sources.set(source, info)
+    }
+
+    public mutating func release(_ source: SourceID) {
+        sources.remove(source)
+        protobuf?.forget(source)
+        json?.forget(source)
+    }
+
+    public mutating func write(_ record: Record) throws(OTLPError) {
+        if protobuf != nil {
+            protobuf!.append(record, source: sources[record.source])
+        } else {
+            json!.append(record, source: sources[record.source])
+        }
+        lastSequence = record.sequence
+        if batchStarted == nil { batchStarted = Self.monotonicNow }
+        if recordCount >= batching.maxRecords || byteCount >= batching.maxBytes { try handOver() }
+    }
+
+    /// Hands over what waits: an interrupted batch, and the open one if it is old enough (or ``closing``).
+    public mutating func flush() throws(OTLPError) {
+        if let batch = unsent {
+            try enqueue(batch)
+            unsent = nil
+        }
+        guard let started = batchStarted else { return }
+        if closing || Self.monotonicNow - started >= batching.maxAge { try handOver() }
+    }
+
+    /// How long until the open batch is due, or nil when none is open.
+    public var flushDelay: Int64? { batchStarted.map { max(0, $0 + batching.maxAge - Self.monotonicNow) } }
+
+    private var recordCount: Int { protobuf?.recordCount ?? json!.recordCount }
+    private var byteCount: Int { protobuf?.byteCount ?? json!.byteCount }
+
+    private mutating func handOver() throws(OTLPError) {
+        if let batch = unsent {
+            try enqueue(batch)
+            unsent = nil
+        }
+        guard recordCount > 0 else { return }
+        let records = recordCount
+        let payload = protobuf != nil ? Array(protobuf!.finish()) : Array(json!.finish())
+        batchStarted = nil
+        let batch = ExportBatch(payload: payload, lastSequence: lastSequence, records: records)
+        do {
+            try enqueue(batch)
+        } catch {
+            unsent = batch
+            throw error
+        }
+    }
+
+    private func enqueue(_ batch: ExportBatch) throws(OTLPError) {
+        try sender.enqueue(batch, interruption: interruption, deadline: deadline)
+    }
+
+    public static var monotonicNow: Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
+    }
+}
