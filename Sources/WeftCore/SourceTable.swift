@@ -24,6 +24,34 @@ public struct SourceInfo: Sendable, Equatable {
     }
 }
 
+/// Where a description's arrays keep their elements. An output's per-record check that it has already encoded a
+/// source compares these addresses instead of the strings: the same table entry passed again has the same
+/// addresses, and as long as the encoder keeps its own copy of the description (which keeps those buffers alive), a
+/// changed array always has other addresses.
+public struct SourceStorageIdentity: Equatable {
+    @usableFromInline var attributes: UnsafeRawPointer?
+    @usableFromInline var attributesCount: Int
+    @usableFromInline var resource: UnsafeRawPointer?
+    @usableFromInline var resourceCount: Int
+
+    @inlinable @inline(__always)
+    public init(_ info: borrowing SourceInfo) {
+        (attributes, attributesCount) = info.attributes.withUnsafeBufferPointer {
+            (UnsafeRawPointer($0.baseAddress), $0.count)
+        }
+        (resource, resourceCount) = info.resource.withUnsafeBufferPointer {
+            (UnsafeRawPointer($0.baseAddress), $0.count)
+        }
+    }
+
+    /// Matches no description (counts of -1).
+    public static var none: SourceStorageIdentity { SourceStorageIdentity() }
+
+    private init() {
+        (attributes, attributesCount, resource, resourceCount) = (nil, -1, nil, -1)
+    }
+}
+
 /// An output's view of the run's sources, indexed by ``SourceID``: kept up to date from
 /// ``RecordOutput/describe(_:as:)`` and ``RecordOutput/release(_:)``, read once per record.
 ///

@@ -27,37 +27,11 @@ struct SourceFragments {
         /// Never 0 for a cached entry; unique among the fragments this cache ever encoded.
         var version: UInt32
         var id: SourceID
-        var identity: StorageIdentity
+        var identity: SourceStorageIdentity
 
         var isCached: Bool { version != 0 }
         static var none: Entry {
             Entry(attributes: 0..<0, resource: 0..<0, version: 0, id: 0, identity: .none)
-        }
-    }
-
-    /// Where a description's arrays keep their elements: the same table entry passed again has the same addresses,
-    /// so the per-record check compares pointers instead of strings (the cached copy in `infos` keeps those buffers
-    /// alive, so changed arrays always have other addresses).
-    struct StorageIdentity: Equatable {
-        var attributes: UnsafeRawPointer?
-        var attributesCount: Int
-        var resource: UnsafeRawPointer?
-        var resourceCount: Int
-
-        @inline(__always)
-        init(_ info: borrowing SourceInfo) {
-            (attributes, attributesCount) = info.attributes.withUnsafeBufferPointer {
-                (UnsafeRawPointer($0.baseAddress), $0.count)
-            }
-            (resource, resourceCount) = info.resource.withUnsafeBufferPointer {
-                (UnsafeRawPointer($0.baseAddress), $0.count)
-            }
-        }
-
-        static var none: StorageIdentity { StorageIdentity() }
-
-        private init() {
-            (attributes, attributesCount, resource, resourceCount) = (nil, -1, nil, -1)
         }
     }
 
@@ -92,13 +66,13 @@ struct SourceFragments {
         let slot = Self.slot(id)
         if slot < entries.count {
             let entry = entries[slot]
-            if entry.isCached, entry.id == id, entry.identity == StorageIdentity(info),
+            if entry.isCached, entry.id == id, entry.identity == SourceStorageIdentity(info),
                 infos.withUnsafeBufferPointer({ $0[slot].path == info.path })
             {
                 return entry
             }
             if entry.isCached, entry.id == id, infos.withUnsafeBufferPointer({ $0[slot] == info }) {
-                entries[slot].identity = StorageIdentity(info)  // equal, in other buffers
+                entries[slot].identity = SourceStorageIdentity(info)  // equal, in other buffers
                 return entries[slot]
             }
         }
@@ -164,7 +138,7 @@ struct SourceFragments {
         encodeResource(info, &arena)
         return Entry(
             attributes: start..<middle, resource: middle..<arena.count, version: 0, id: 0,
-            identity: StorageIdentity(info))
+            identity: SourceStorageIdentity(info))
     }
 
     /// Encodes the live fragments into a fresh arena once dead ones take more room than live ones.

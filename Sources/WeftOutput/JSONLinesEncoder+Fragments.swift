@@ -17,32 +17,6 @@ struct FragmentCache {
     /// What each cached source's fragments were encoded from, to notice a changed ``SourceInfo`` for the same id.
     private var sources: [SourceInfo] = []
 
-    /// Where a source's attribute and resource arrays keep their elements. The per-record check compares these
-    /// addresses (the cached copy in `sources` keeps the buffers alive and shared, so a changed array always has
-    /// moved) instead of copying the cached description out, which retained and released both arrays per record.
-    struct StorageIdentity: Equatable {
-        var attributes: UnsafeRawPointer?
-        var attributesCount: Int
-        var resource: UnsafeRawPointer?
-        var resourceCount: Int
-
-        @inline(__always)
-        init(_ info: borrowing SourceInfo) {
-            (attributes, attributesCount) = info.attributes.withUnsafeBufferPointer {
-                (UnsafeRawPointer($0.baseAddress), $0.count)
-            }
-            (resource, resourceCount) = info.resource.withUnsafeBufferPointer {
-                (UnsafeRawPointer($0.baseAddress), $0.count)
-            }
-        }
-
-        /// Matches no source (counts of -1).
-        static var none: StorageIdentity { StorageIdentity() }
-
-        private init() {
-            (attributes, attributesCount, resource, resourceCount) = (nil, -1, nil, -1)
-        }
-    }
     private var sourceRanges: [SourceRanges] = []
     private var parserNames: [String] = []
     private var parserRanges: [Range<Int>] = []
@@ -55,7 +29,7 @@ struct FragmentCache {
         /// `"key":"value","key":"value"`: without the braces.
         var resource: Range<Int>
         /// Of the description they were encoded from.
-        var identity = StorageIdentity.none
+        var identity = SourceStorageIdentity.none
         var isCached: Bool { attributes.lowerBound >= 0 }
         static var none: SourceRanges { SourceRanges(attributes: -1 ..< -1, resource: -1 ..< -1) }
     }
@@ -67,13 +41,13 @@ struct FragmentCache {
         let index = Int(id)
         if index < sourceRanges.count {
             let ranges = sourceRanges[index]
-            if ranges.isCached, ranges.identity == StorageIdentity(info),
+            if ranges.isCached, ranges.identity == SourceStorageIdentity(info),
                 sources.withUnsafeBufferPointer({ $0[index].path == info.path })
             {
                 return ranges
             }
             if ranges.isCached, sources.withUnsafeBufferPointer({ Self.same($0[index], info) }) {
-                sourceRanges[index].identity = StorageIdentity(info)  // equal, in other buffers
+                sourceRanges[index].identity = SourceStorageIdentity(info)  // equal, in other buffers
                 return ranges
             }
         }
@@ -135,7 +109,7 @@ struct FragmentCache {
         let middle = arena.count
         Self.writeResource(of: info, to: &arena)
         return SourceRanges(
-            attributes: start..<middle, resource: middle..<arena.count, identity: StorageIdentity(info))
+            attributes: start..<middle, resource: middle..<arena.count, identity: SourceStorageIdentity(info))
     }
 
     /// Re-encodes the live fragments into a fresh arena once dead ones take more room than live ones.

@@ -273,23 +273,7 @@ import WeftTestSupport
 
     @Test func failingTrialsAreBounded() throws {
         // A message-continuation rule that takes any line on trial, confirmed only by a frame line that never comes.
-        let file = try RuleFile.parse(
-            """
-            name: trial
-            states:
-              start:
-                - match: '^Error: '
-                  next: message
-              message:
-                - match: '^\\s+at '
-                  next: frames
-                - match: '^\\S'
-                  next: message
-                  tentative: true
-              frames:
-                - match: '^\\s+at '
-                  next: frames
-            """, origin: "test")
+        let file = try RuleFile.parse(TrialLineTests.trialRules, origin: "test")
         var configuration = MultilineConfiguration()
         configuration.maxTentativeLines = 8
         var h = try EngineHarness(parsers: [], extra: [file], configuration: configuration)

@@ -8,6 +8,7 @@ import WeftTestSupport
 /// Lines taken on trial (a `tentative` rule) that turn out not to belong are read again as they arrived: their own
 /// time, flags, byte range and arrival time, not the first trial line's.
 @Suite struct TrialLineTests {
+    /// A message-continuation rule that takes any line on trial, confirmed only by a frame line.
     static let trialRules = """
         name: trial
         states:
