@@ -128,6 +128,9 @@ class Weft:
 
     def sample(self):
         try:
+            # Between fork and execv the child is a copy of this (large) Python process: its VmHWM is not weft's.
+            if os.path.realpath("/proc/%d/exe" % self.pid) != os.path.realpath(self.binary):
+                return
             with open("/proc/%d/status" % self.pid) as status:
                 for line in status:
                     if line.startswith("VmHWM:"):
@@ -164,12 +167,49 @@ class OutputReader:
             self.seen.add((file, sequence))
 
 
-def checkpointed_inodes(path):
+def fnv1a(data):
+    h = 0xCBF29CE484222325
+    for b in data:
+        h = ((h ^ b) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+def checkpointed(path, writer):
+    """Whether weft's saved checkpoints name this file: its inode AND its fingerprint (an inode freed by a deleted
+    file and reused by a new one is not enough)."""
     try:
         with open(path) as handle:
-            return {entry["inode"] for entry in json.load(handle)["files"]}
+            entries = json.load(handle)["files"]
+        fd = os.open(writer.path, os.O_RDONLY)
     except (OSError, ValueError, KeyError):
-        return set()
+        return False
+    try:
+        inode = os.fstat(fd).st_ino
+        if inode != writer.inode():
+            return False
+        for entry in entries:
+            if entry["inode"] == inode:
+                n = entry.get("fingerprint_length", 0)
+                data = os.pread(fd, n, 0)
+                if n > 0 and len(data) == n and fnv1a(data) == entry["fingerprint"]:
+                    return True
+        return False
+    finally:
+        os.close(fd)
+
+
+def weft_holds(pid, inode):
+    """Whether process pid has a descriptor open on inode (weft has opened the file)."""
+    try:
+        for name in os.listdir("/proc/%d/fd" % pid):
+            try:
+                if os.stat("/proc/%d/fd/%s" % (pid, name)).st_ino == inode:
+                    return True
+            except OSError:
+                pass
+    except OSError:
+        pass
+    return False
 
 
 def read_output(path):
@@ -251,7 +291,11 @@ def main():
                 if not up and writer.method in ("delete", "replace"):
                     deferred += 1
                     continue
-                if options.strict and writer.inode() not in checkpointed_inodes(checkpoints):
+                if up and writer.method in ("delete", "replace") and not weft_holds(weft.pid, writer.inode()):
+                    # "While weft runs" means weft has the file open, not merely that it was forked 10 ms ago.
+                    deferred += 1
+                    continue
+                if options.strict and not checkpointed(checkpoints, writer):
                     deferred += 1
                     continue
                 if writer.method in ("delete", "replace"):
