@@ -146,6 +146,31 @@ import WeftTestSupport
         #expect(run.collector.openPaths == [workspace.logs + "/app.log"])
     }
 
+    /// A trace whose first lines are in the file that was rotated and whose rest is in the new one: every line comes
+    /// out, in two records (the old file's part leaves at its flush timeout or when that file is let go). Merging
+    /// them would make one record span two files' checkpoints; see the README.
+    @Test func aTraceCutByARotationLosesNoLine() throws {
+        let workspace = try Workspace()
+        var run = try Run(workspace)
+        workspace.append("app.log", "Traceback (most recent call last):\n  File \"a.py\", line 1, in <module>\n")
+        try run.settle()
+        workspace.rename("app.log", "app.log.1")
+        workspace.append("app.log", "    main()\nValueError: x\n")
+        try run.settle(advancing: 1000)
+        let lines = run.bodies.flatMap { $0.split(separator: "\n").map(String.init) }
+        #expect(
+            lines.sorted()
+                == [
+                    "Traceback (most recent call last):", "  File \"a.py\", line 1, in <module>", "    main()",
+                    "ValueError: x",
+                ].sorted())
+        let head = run.collector.output.records.first { $0.body.hasPrefix("Traceback") }
+        #expect(head?.parser == "python")
+        #expect(head?.lineCount == 2)
+        // The old file's part leaves at its stream's flush timeout (or when the file is let go, if sooner).
+        #expect(head?.flushReason == .timeout || head?.flushReason == .endOfInput)
+    }
+
     @Test func replaceByRenameAsCRIODoes() throws {
         let workspace = try Workspace()
         workspace.append("app.log", "old 1\nold 2\n")

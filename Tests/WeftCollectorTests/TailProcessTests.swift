@@ -316,6 +316,37 @@ import Testing
         print("TailProcessTests.thousand: \(files) files open, VmHWM \(highWater >> 10) KiB (debug build)")
     }
 
+    /// A file the collector may not read (mode 000, weft not root): a clear message on stderr naming it, once, and
+    /// the other files go on.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") && getuid() == 0))
+    func anUnreadableFileIsReportedAndTheOthersGoOn() throws {
+        let scratch = try Scratch("unreadable")
+        defer { scratch.remove() }
+        scratch.append("logs/open.log", "INFO readable 1\nINFO readable 2\n")
+        scratch.append("logs/secret.log", "INFO never read\n")
+        chmod(scratch.path("logs/secret.log"), 0)
+        chmod(scratch.url.path, 0o777)
+        chmod(scratch.path("logs"), 0o755)
+        let output = RecordsFile(path: scratch.path("out.jsonl"))
+        let weft = try WeftProcess(
+            [
+                "tail", "logs/*.log", "--state-dir", "state", "--output", "out.jsonl", "--flush-timeout", "20ms",
+                "--glob-interval", "50ms",
+            ], in: scratch, asNobody: true)
+        try Self.waitFor("open.log's lines", timeout: 20) {
+            try output.poll()
+            return output.bodies.contains("INFO readable 2")
+        }
+        usleep(200_000)  // several glob scans: the message must not repeat
+        #expect(try weft.terminate() == 0)
+        let messages = scratch.read("stderr.txt").split(separator: "\n").filter { $0.contains("secret.log") }
+        #expect(messages.count == 1)
+        #expect(messages.first?.contains("cannot open") == true)
+        #expect(messages.first?.contains("Permission denied") == true)
+        try output.poll()
+        #expect(!output.bodies.contains("INFO never read"))
+    }
+
     // MARK: - Found by the soak (each failed before its fix)
 
     /// A file weft opened after its last checkpoint write, killed before the next write and rotated out of the glob
@@ -453,9 +484,17 @@ extension TailProcessTests {
         let arguments: [String]
 
         /// - Parameter openFileLimit: a soft `ulimit -n` for weft (through `/bin/sh`).
-        init(_ arguments: [String], in scratch: Scratch, stdout: Pipe? = nil, openFileLimit: Int? = nil) throws {
+        init(
+            _ arguments: [String], in scratch: Scratch, stdout: Pipe? = nil, openFileLimit: Int? = nil,
+            asNobody: Bool = false
+        ) throws {
             self.arguments = arguments
-            if let openFileLimit {
+            if asNobody {
+                // setpriv (util-linux): the same binary as an unprivileged user, for whom a mode-000 file is unreadable.
+                process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+                process.arguments =
+                    ["--reuid=65534", "--regid=65534", "--clear-groups", TailProcessTests.binary.path] + arguments
+            } else if let openFileLimit {
                 process.executableURL = URL(fileURLWithPath: "/bin/sh")
                 process.arguments =
                     ["-c", "ulimit -Sn \(openFileLimit) && exec \"$0\" \"$@\"", TailProcessTests.binary.path]
