@@ -44,6 +44,13 @@ public struct SourceStorageIdentity: Equatable {
         }
     }
 
+    /// Written out and inlinable: the synthesized `==` is a call into this module once per record.
+    @inlinable @inline(__always)
+    public static func == (lhs: SourceStorageIdentity, rhs: SourceStorageIdentity) -> Bool {
+        lhs.attributes == rhs.attributes && lhs.attributesCount == rhs.attributesCount && lhs.resource == rhs.resource
+            && lhs.resourceCount == rhs.resourceCount
+    }
+
     /// Matches no description (counts of -1).
     public static var none: SourceStorageIdentity { SourceStorageIdentity() }
 
