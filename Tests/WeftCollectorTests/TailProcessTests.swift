@@ -347,6 +347,39 @@ import Testing
         #expect(!output.bodies.contains("INFO never read"))
     }
 
+    /// SIGHUP after a log rotator moved `--output` away: weft writes to a new file at the path, the moved one keeps
+    /// what was written before.
+    @Test func sighupReopensTheOutputFile() throws {
+        let scratch = try Scratch("sighup")
+        defer { scratch.remove() }
+        scratch.append("logs/app.log", "INFO before 1\nINFO before 2\n")
+        let before = RecordsFile(path: scratch.path("out.jsonl"))
+        let weft = try WeftProcess(
+            ["tail", "logs/*.log", "--state-dir", "state", "--output", "out.jsonl", "--flush-timeout", "20ms"],
+            in: scratch)
+        defer { if weft.process.isRunning { weft.kill9() } }
+        try Self.waitFor("the first lines", timeout: 20) {
+            try before.poll()
+            return before.bodies.contains("INFO before 2")
+        }
+        #expect(rename(scratch.path("out.jsonl"), scratch.path("out.jsonl.1")) == 0)
+        kill(weft.pid, SIGHUP)
+        try Self.waitFor("weft to reopen its output", timeout: 20) {
+            scratch.read("stderr.txt").contains("reopened out.jsonl")
+        }
+        scratch.append("logs/app.log", "INFO after\n")
+        let after = RecordsFile(path: scratch.path("out.jsonl"))
+        try Self.waitFor("the line written after the reopening", timeout: 20) {
+            try after.poll()
+            return after.bodies.contains("INFO after")
+        }
+        #expect(try weft.terminate() == 0)
+        let moved = RecordsFile(path: scratch.path("out.jsonl.1"))
+        try moved.poll()
+        #expect(moved.bodies == ["INFO before 1", "INFO before 2"])
+        #expect(after.bodies == ["INFO after"])
+    }
+
     // MARK: - Found by the soak (each failed before its fix)
 
     /// A file weft opened after its last checkpoint write, killed before the next write and rotated out of the glob
