@@ -1,7 +1,14 @@
 import ArgumentParser
 import WeftCore
+import WeftExportHTTP
 import WeftIO
 import WeftPipeline
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// The default command: standard input or files in, JSON lines out.
 struct Filter: ParsableCommand {
@@ -27,16 +34,34 @@ struct Filter: ParsableCommand {
     @Argument(help: "Files to read, in order; none or - for standard input.")
     var files: [String] = []
 
-    func run() throws {
-        var runner = try Runner(options: options, clock: SystemClock(), explain: explain)
-        let inputs = files.isEmpty ? ["-"] : files
-        for path in inputs {
+    @OptionGroup(title: "OTLP/HTTP output") var otlp: OTLPOptions
+
+    /// Reads the files (or standard input) in order, each as its own source.
+    private func read<O: RecordOutput>(into runner: inout Runner<O>) throws {
+        for path in files.isEmpty ? ["-"] : files {
             if path == "-" {
                 try runner.runStandardInput()
             } else {
                 try runner.runFile(path)
             }
         }
+    }
+
+    func run() throws {
+        let signals = try SignalSource()
+        if let endpoint = try otlp.endpoint() {
+            var runner = try Runner(
+                options: options, output: try otlp.makeOutput(endpoint: endpoint), clock: SystemClock(),
+                explain: explain, signals: signals)
+            try read(into: &runner)
+            try otlp.finish(&runner)
+            if summary { writeStandardError(runner.summary()) }
+            return
+        }
+        var runner = try Runner(
+            options: options, output: FileOutput(fd: STDOUT_FILENO, name: "stdout", format: options.outputFormat),
+            clock: SystemClock(), explain: explain, signals: signals)
+        try read(into: &runner)
         try runner.finish()
         if summary { writeStandardError(runner.summary()) }
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import WeftCore
 import WeftExport
 import WeftExportHTTP
 
@@ -105,6 +106,30 @@ struct OTLPOptions: ParsableArguments {
         return endpoint
     }
 
+    /// An OTLP output for the filter and replay: no state directory, so a refused batch is logged and counted, not
+    /// kept.
+    func makeOutput(endpoint: OTLPEndpoint) throws -> OTLPOutput {
+        let gzip = GzipOnSenderThread()
+        let sender = try OTLPSender(
+            endpoint: endpoint, acknowledgements: Acknowledgements(), maxQueued: maxQueuedBatches, deadLetter: nil,
+            compress: { gzip.compress($0) }, log: { writeStandardError("weft: \($0)\n") })
+        return OTLPOutput(sender: sender, batching: batching(), scopeVersion: Weft.configuration.version)
+    }
+
+    /// Ends a filter or replay run: every pending record leaves, and weft waits (up to 30 s) until the endpoint has
+    /// them all; what it did not get by then is an error.
+    func finish(_ runner: inout Runner<OTLPOutput>) throws {
+        runner.output.base.closing = true
+        try runner.finish()
+        let sender = runner.output.base.sender
+        guard sender.close(timeout: 30_000_000_000) else {
+            let statistics = sender.statistics
+            throw Undelivered(
+                description: "the OTLP endpoint \(sender.endpoint.url) did not accept every record within 30 s "
+                    + "(\(statistics.recordsSent) sent, \(statistics.queueDepth) batches still queued)")
+        }
+    }
+
     func batching() -> OTLPOutput.Batching {
         var batching = OTLPOutput.Batching()
         batching.maxRecords = batchMaxRecords
@@ -112,6 +137,11 @@ struct OTLPOptions: ParsableArguments {
         batching.maxAge = batchTimeout.nanoseconds
         return batching
     }
+}
+
+/// Records a filter or replay run could not deliver (exit status 1, the message on stderr).
+struct Undelivered: Error, CustomStringConvertible {
+    var description: String
 }
 
 extension OTLPEndpoint.Encoding: ExpressibleByArgument {}

@@ -1,5 +1,7 @@
 import ArgumentParser
 import WeftCore
+import WeftExportHTTP
+import WeftIO
 import WeftPipeline
 
 #if canImport(Glibc)
@@ -45,13 +47,30 @@ struct Replay: ParsableCommand {
         if files.isEmpty { throw ValidationError("name at least one file to replay") }
     }
 
+    @OptionGroup(title: "OTLP/HTTP output") var otlp: OTLPOptions
+
     func run() throws {
+        let signals = try SignalSource()
+        if let endpoint = try otlp.endpoint() {
+            var runner = try Runner(
+                options: options, output: try otlp.makeOutput(endpoint: endpoint), clock: FixedClock(),
+                explain: explain, clockMode: .logTimestamps, speed: speed, signals: signals)
+            try replay(&runner)
+            try otlp.finish(&runner)
+            if summary { writeStandardError(runner.summary()) }
+            return
+        }
         var runner = try Runner(
-            options: options, clock: FixedClock(), explain: explain, clockMode: .logTimestamps, speed: speed)
-        if progress || isatty(STDERR_FILENO) == 1 { runner.progress = Progress() }
-        for path in files { try runner.runFile(path) }
+            options: options, output: FileOutput(fd: STDOUT_FILENO, name: "stdout", format: options.outputFormat),
+            clock: FixedClock(), explain: explain, clockMode: .logTimestamps, speed: speed, signals: signals)
+        try replay(&runner)
         try runner.finish()
         if summary { writeStandardError(runner.summary()) }
+    }
+
+    private func replay<O: RecordOutput>(_ runner: inout Runner<O>) throws {
+        if progress || isatty(STDERR_FILENO) == 1 { runner.progress = Progress() }
+        for path in files { try runner.runFile(path) }
     }
 }
 

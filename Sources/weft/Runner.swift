@@ -14,9 +14,9 @@ import WeftPipeline
 ///
 /// Single-threaded on purpose: the output is written with blocking `write(2)`, so when the reader of standard
 /// output is slow, the loop stops reading its inputs (backpressure) and nothing is dropped.
-struct Runner {
+struct Runner<Output: RecordOutput> {
     var pipeline: Pipeline
-    var output: PacedOutput<FileOutput>
+    var output: PacedOutput<Output>
     let clock: any PipelineClock
     let explain: Bool
     var progress: Progress?
@@ -29,18 +29,15 @@ struct Runner {
     ///   - clockMode: `.external` for live input (the wall clock), `.logTimestamps` for replay.
     ///   - speed: replay only: re-emit records in real time scaled by this factor (nil: as fast as possible).
     init(
-        options: PipelineOptions, clock: any PipelineClock, explain: Bool, clockMode: ClockMode = .external,
-        speed: Double? = nil
+        options: PipelineOptions, output: Output, clock: any PipelineClock, explain: Bool,
+        clockMode: ClockMode = .external, speed: Double? = nil, signals: SignalSource
     ) throws {
-        let signals = try SignalSource()
         self.signals = signals
         var configuration = options.configuration()
         configuration.clock = clockMode
         configuration.plainTimestampYear = Int64(currentUTCYear())
         pipeline = Pipeline(parsers: try options.parserSet(), configuration: configuration)
-        output = PacedOutput(
-            base: FileOutput(fd: STDOUT_FILENO, name: "stdout", format: options.outputFormat),
-            pacing: speed.map { Pacing(speed: $0, signals: signals) })
+        self.output = PacedOutput(base: output, pacing: speed.map { Pacing(speed: $0, signals: signals) })
         self.clock = clock
         self.explain = explain
         if explain {
@@ -123,9 +120,9 @@ struct Runner {
     /// Reads one chunk from `reader` into the pipeline, then fires the timeouts due. Returns the bytes read.
     private mutating func feed(from reader: inout FileDescriptorReader, source: SourceID) throws -> Int {
         let now = clock.now()
-        var failure: WriteError?
+        var failure: Output.Failure?
         let count = try reader.readChunk { bytes in
-            do throws(WriteError) { try pipeline.feed(bytes, from: source, now: now, into: &output) } catch {
+            do throws(Output.Failure) { try pipeline.feed(bytes, from: source, now: now, into: &output) } catch {
                 failure = error
             }
         }

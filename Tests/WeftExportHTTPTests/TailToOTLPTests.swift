@@ -167,3 +167,23 @@ extension TailToOTLPTests {
         }
     }
 }
+
+extension TailToOTLPTests {
+    /// The filter and replay send to the same endpoint and exit once it has every record.
+    @Test(arguments: [["logs/app.log"], ["replay", "--no-summary", "logs/app.log"]])
+    func theFilterAndReplaySendEveryRecord(arguments: [String]) throws {
+        let scratch = try Scratch()
+        try FileManager.default.copyItem(atPath: Self.sample, toPath: scratch.root + "/logs/app.log")
+        let expected = try Self.expectedRecords(path: "logs/app.log", in: scratch)
+        let receiver = try Receiver(script: "503,200", decode: true)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.currentDirectoryURL = URL(fileURLWithPath: scratch.root)
+        process.arguments = arguments + ["--otlp-endpoint", "http://127.0.0.1:\(receiver.port)"]
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let bodies = Self.receivedRecords(receiver).map { $0["body"] as? String ?? "" }
+        #expect(bodies.sorted() == expected.map { $0["body"] as? String ?? "" }.sorted())
+    }
+}
