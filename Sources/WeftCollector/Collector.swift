@@ -484,10 +484,9 @@ public struct Collector<Output: RecordOutput> {
     private mutating func noteOffsets(now: Int64) {
         var entries: [Checkpoint] = []
         entries.reserveCapacity(tailers.count + released.count)
+        let settled = pipeline.settledOffsets()  // one pass over the pending records, not one per file
         for tailer in tailers {
-            entries.append(
-                Checkpoint(
-                    path: tailer.path, identity: tailer.identity, offset: pipeline.settledOffset(of: tailer.source)))
+            entries.append(Checkpoint(path: tailer.path, identity: tailer.identity, offset: settled[tailer.source]!))
         }
         entries.append(contentsOf: released.values)
         if let last = marks.last, last.sequence == pipeline.lastSequence {

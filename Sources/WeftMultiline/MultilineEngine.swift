@@ -187,10 +187,9 @@ public struct MultilineEngine {
                 if tentative && !slot.hasTentative {
                     commit(index)  // the trial starts after what the record holds now
                 }
-                try append(index, text: text, line: line, into: &output)
+                let kept = try append(index, text: text, line: line, into: &output)
                 if tentative {
-                    // Kept to read it again, as it was, if the trial fails.
-                    streams[index].trial.append(bounded(text, line).1)
+                    streams[index].trial.append(kept)  // to read it again, as it was, if the trial fails
                 } else {
                     commit(index)
                 }

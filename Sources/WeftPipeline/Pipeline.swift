@@ -136,6 +136,11 @@ public struct Pipeline {
     /// What is known of a source now, or nil if it was released.
     public func info(of source: SourceID) -> SourceInfo? { state(of: source)?.info }
 
+    /// Whether `source` is added and its input has not ended (no copy of its state, unlike ``state(of:)``).
+    private func isOpen(_ source: SourceID) -> Bool {
+        Int(source) < sources.count && sources[Int(source)]?.ended == false
+    }
+
     /// The source's state, or nil if it was released (its slot may be gone from the table's tail).
     private func state(of source: SourceID) -> Source? {
         Int(source) < sources.count ? sources[Int(source)] : nil
@@ -205,7 +210,7 @@ public struct Pipeline {
         _ bytes: UnsafeRawBufferPointer, from source: SourceID, now: Int64, into output: inout O
     ) throws(O.Failure) {
         let index = Int(source)
-        precondition(state(of: source)?.ended == false, "feeding a source that ended or was released")
+        precondition(isOpen(source), "feeding a source that ended or was released")
         core.stats.bytesIn += Int64(bytes.count)
         try announce(index, into: &output)
         var position = 0
@@ -222,7 +227,7 @@ public struct Pipeline {
         _ source: SourceID, now: Int64, into output: inout O
     ) throws(O.Failure) {
         let index = Int(source)
-        precondition(state(of: source)?.ended == false, "ending a source that ended or was released")
+        precondition(isOpen(source), "ending a source that ended or was released")
         try announce(index, into: &output)
         if let framed = sources[index]!.framer.finish() {
             try core.line(framed, of: &sources[index]!, now: now, into: &output)
@@ -236,8 +241,8 @@ public struct Pipeline {
     public mutating func closeSource<O: RecordOutput>(
         _ source: SourceID, now: Int64, into output: inout O
     ) throws(O.Failure) {
-        if state(of: source)?.ended == false { try endOfSource(source, now: now, into: &output) }
-        guard state(of: source) != nil else { return }
+        if isOpen(source) { try endOfSource(source, now: now, into: &output) }
+        guard Int(source) < sources.count, sources[Int(source)] != nil else { return }
         try core.finish(source: source, now: now, into: &output)
         releaseDrained(into: &output)
     }
