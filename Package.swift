@@ -100,7 +100,7 @@ let package = Package(
         .target(
             name: "WeftExportHTTP",
             dependencies: [
-                "WeftCore", "WeftExport",
+                "WeftCore", "WeftExport", "WeftIO",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

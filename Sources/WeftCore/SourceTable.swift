@@ -97,9 +97,6 @@ public struct SourceTable: Sendable {
     /// Whether `id` is described.
     public func contains(_ id: SourceID) -> Bool { Int(id) < described.count && described[Int(id)] }
 
-    /// The highest id plus one that was ever described (the table's length).
-    public var capacity: Int { sources.count }
-
     /// The description of `id` (an undescribed id reads as a source with no path and no attributes).
     public subscript(id: SourceID) -> SourceInfo {
         // Yielded, not returned: an output looks a source up once per record, and a copy would retain its strings.

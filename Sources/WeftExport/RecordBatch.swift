@@ -15,7 +15,6 @@ struct RecordBatch {
         var resource: Range<Int>
         var first: Int32
         var last: Int32
-        var recordCount: Int
         /// Encoded bytes of its records.
         var recordBytes: Int
     }
@@ -38,7 +37,6 @@ struct RecordBatch {
     private var groupOfSource: [Int32] = []
 
     var recordCount: Int { entries.count }
-    var isEmpty: Bool { entries.isEmpty }
 
     /// The group of source `id` with fragments `version`, opened (copying `resource`) if there is none yet: a source
     /// whose fragments changed gets a new group. `isNew` says which.
@@ -71,7 +69,7 @@ struct RecordBatch {
         groups.append(
             Group(
                 source: id, version: version, resource: start..<resources.count, first: -1, last: -1,
-                recordCount: 0, recordBytes: 0))
+                recordBytes: 0))
         if slot < groupOfSource.count { groupOfSource[slot] = Int32(groups.count - 1) }
         return groups.count - 1
     }
@@ -87,7 +85,6 @@ struct RecordBatch {
             groups[index].first = entry
         }
         groups[index].last = entry
-        groups[index].recordCount &+= 1
         groups[index].recordBytes &+= records.count &- start
     }
 

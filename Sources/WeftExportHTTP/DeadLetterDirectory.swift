@@ -1,4 +1,5 @@
 import Synchronization
+import WeftIO
 
 #if canImport(Glibc)
     import Glibc
@@ -50,7 +51,7 @@ public final class DeadLetterDirectory: Sendable {
     /// Writes the batch; returns its path, or nil if it could not be written (logged).
     func keep(_ batch: ExportBatch, status: Int, encoding: OTLPEndpoint.Encoding) -> String? {
         let name =
-            "\(OTLPSender.wallNanoseconds())-\(batch.lastSequence)-http\(status)"
+            "\(SystemClock().now())-\(batch.lastSequence)-http\(status)"
             + (encoding == .protobuf ? ".otlp.pb" : ".otlp.json")
         let file = path + "/" + name
         let fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)

@@ -1,5 +1,6 @@
 import WeftCore
 import WeftExport
+import WeftIO
 
 #if canImport(Glibc)
     import Glibc
@@ -73,7 +74,7 @@ public struct OTLPOutput: RecordOutput {
             json!.append(record, source: sources[record.source])
         }
         lastSequence = record.sequence
-        if batchStarted == nil { batchStarted = Self.monotonicNow }
+        if batchStarted == nil { batchStarted = MonotonicClock.now() }
         if recordCount >= batching.maxRecords || byteCount >= batching.maxBytes { try handOver() }
     }
 
@@ -84,11 +85,11 @@ public struct OTLPOutput: RecordOutput {
             unsent = nil
         }
         guard let started = batchStarted else { return }
-        if closing || Self.monotonicNow - started >= batching.maxAge { try handOver() }
+        if closing || MonotonicClock.now() - started >= batching.maxAge { try handOver() }
     }
 
     /// How long until the open batch is due, or nil when none is open.
-    public var flushDelay: Int64? { batchStarted.map { max(0, $0 + batching.maxAge - Self.monotonicNow) } }
+    public var flushDelay: Int64? { batchStarted.map { max(0, $0 + batching.maxAge - MonotonicClock.now()) } }
 
     private var recordCount: Int { protobuf?.recordCount ?? json!.recordCount }
     private var byteCount: Int { protobuf?.byteCount ?? json!.byteCount }
@@ -113,11 +114,5 @@ public struct OTLPOutput: RecordOutput {
 
     private func enqueue(_ batch: ExportBatch) throws(OTLPError) {
         try sender.enqueue(batch, interruption: interruption, deadline: deadline)
-    }
-
-    public static var monotonicNow: Int64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
     }
 }

@@ -5,6 +5,7 @@ import NIOHTTP1
 import NIOSSL
 import Synchronization
 import WeftCore
+import WeftIO
 
 #if canImport(Glibc)
     import Glibc
@@ -218,7 +219,7 @@ public final class OTLPSender: Sendable {
                     throw OTLPError(description: "interrupted while the OTLP queue was full", isInterruption: true)
                 }
             }
-            if let deadline, OTLPOutput.monotonicNow >= deadline {
+            if let deadline, MonotonicClock.now() >= deadline {
                 throw OTLPError(description: "the OTLP queue stayed full until the deadline", isInterruption: true)
             }
         }
@@ -295,7 +296,7 @@ public final class OTLPSender: Sendable {
         var attempt = 0
         while true {
             attempt += 1
-            let started = DispatchTime.now().uptimeNanoseconds
+            let started = MonotonicClock.now()
             var status: Int?
             var retryAfter: Int64?
             var responseBody: ByteBuffer?
@@ -309,20 +310,19 @@ public final class OTLPSender: Sendable {
                 status = Int(response.status.code)
                 responseBody = response.body
                 retryAfter = RetryPolicy.parseRetryAfter(
-                    response.headers.first(name: "Retry-After"), now: Self.wallNanoseconds())
+                    response.headers.first(name: "Retry-After"), now: SystemClock().now())
             } catch {
                 failure = "\(error)"
+                let timeouts: [HTTPClientError] = [
+                    .deadlineExceeded, .readTimeout, .writeTimeout, .connectTimeout, .tlsHandshakeTimeout,
+                    .getConnectionFromPoolTimeout,
+                ]
+                let timedOut = (error as? HTTPClientError).map { timeouts.contains($0) } ?? false
                 state.withLock {
-                    if case .some(HTTPClientError.deadlineExceeded) = error as? HTTPClientError {
-                        $0.statistics.retriesTimeout += 1
-                    } else if "\(error)".lowercased().contains("timeout") {
-                        $0.statistics.retriesTimeout += 1
-                    } else {
-                        $0.statistics.retriesConnection += 1
-                    }
+                    if timedOut { $0.statistics.retriesTimeout += 1 } else { $0.statistics.retriesConnection += 1 }
                 }
             }
-            noteLatency(Int64(DispatchTime.now().uptimeNanoseconds - started))
+            noteLatency(MonotonicClock.now() - started)
             switch RetryPolicy.verdict(status: status) {
             case .delivered:
                 let rejected = PartialSuccess.rejected(in: responseBody, encoding: endpoint.encoding)
@@ -381,12 +381,6 @@ public final class OTLPSender: Sendable {
             state.statistics.latencyCounts[bucket] += 1
             state.statistics.latencySumNanoseconds += nanoseconds
         }
-    }
-
-    static func wallNanoseconds() -> Int64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
     }
 }
 

@@ -106,11 +106,8 @@ public struct FileOutput: RecordOutput {
     /// must stop a collector whose reader went away). An interrupted flush throws `EINTR` and keeps what it did not
     /// write; the next flush goes on from there.
     public var interruption: Int32?
-    /// A monotonic time (nanoseconds) past which a waiting flush gives up with `ETIMEDOUT` (shutdown's bound).
+    /// A ``MonotonicClock`` time past which a waiting flush gives up with `ETIMEDOUT` (shutdown's bound).
     public var deadline: Int64?
-
-    /// Now on the clock ``deadline`` is on.
-    public static var monotonicNow: Int64 { monotonicNanoseconds() }
 
     /// Writes every buffered byte, blocking until the descriptor has taken them all, then acknowledges the records.
     ///
@@ -118,12 +115,12 @@ public struct FileOutput: RecordOutput {
     ///   the buffer; the rest stay in it, and nothing more is acknowledged.
     public mutating func flush() throws(WriteError) {
         if buffer.isEmpty { return }
-        let started = monotonicNanoseconds()
+        let started = MonotonicClock.now()
         let (written, failure) =
             interruption == nil && deadline == nil
             ? writeAll(fd, buffer.bytes)
             : writeWaiting(fd, buffer.bytes, interruption: interruption, deadline: deadline)
-        writeNanoseconds += monotonicNanoseconds() - started
+        writeNanoseconds += MonotonicClock.now() - started
         bytesWritten += Int64(written)
         if let failure {
             buffer.removeFirst(written)
@@ -135,12 +132,6 @@ public struct FileOutput: RecordOutput {
         buffer.removeAll(maxRetainedCapacity: Swift.max(threshold * 4, 1 << 20))
         acknowledgements?.acknowledge(through: lastEncoded)
     }
-}
-
-private func monotonicNanoseconds() -> Int64 {
-    var spec = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &spec)
-    return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
 }
 
 /// Writes all of `bytes` as ``writeAll(_:_:)`` does, but waits for room with `poll(2)` beside `interruption` and
@@ -160,7 +151,7 @@ private func writeWaiting(
         ]
         var timeout: Int32 = -1
         if let deadline {
-            let remaining = deadline - monotonicNanoseconds()
+            let remaining = deadline - MonotonicClock.now()
             if remaining <= 0 { return (offset, ETIMEDOUT) }
             timeout = Int32(clamping: (remaining + 999_999) / 1_000_000)
         }

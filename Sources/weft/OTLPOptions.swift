@@ -90,10 +90,12 @@ struct OTLPOptions: ParsableArguments {
             endpoint.headers += headers
         }
         for header in otlpHeader {
-            guard let parsed = OTLPEndpoint.parseHeaders(header), parsed.count == 1 else {
+            // As given: split at the first `=` only (the variable's comma-separated, percent-encoded form is not
+            // the flag's).
+            guard let equals = header.firstIndex(of: "="), equals != header.startIndex else {
                 throw ValidationError("--otlp-header takes name=value, got \(header)")
             }
-            endpoint.headers += parsed
+            endpoint.headers.append((String(header[..<equals]), String(header[header.index(after: equals)...])))
         }
         if let otlpTimeout {
             endpoint.timeout = otlpTimeout.nanoseconds
@@ -109,7 +111,7 @@ struct OTLPOptions: ParsableArguments {
     /// An OTLP output for the filter and replay: no state directory, so a refused batch is logged and counted, not
     /// kept.
     func makeOutput(endpoint: OTLPEndpoint) throws -> OTLPOutput {
-        let gzip = GzipOnSenderThread()
+        let gzip = try GzipOnSenderThread()
         let sender = try OTLPSender(
             endpoint: endpoint, acknowledgements: Acknowledgements(), maxQueued: maxQueuedBatches, deadLetter: nil,
             compress: { gzip.compress($0) }, log: { writeStandardError("weft: \($0)\n") })
@@ -150,11 +152,15 @@ extension OTLPEndpoint.Compression: ExpressibleByArgument {}
 /// gzip for the sender: one zlib stream, used only from the sender's thread (batches are compressed one at a time
 /// there), which is what makes sharing this box across the closure boundary safe.
 final class GzipOnSenderThread: @unchecked Sendable {
-    private var gzip: Gzip?
+    private var gzip: Gzip
+
+    /// Fails (zlib out of memory) before anything is sent, rather than sending `Content-Encoding: gzip` with a body
+    /// that is not.
+    init() throws {
+        gzip = try Gzip()
+    }
 
     func compress(_ payload: [UInt8]) -> [UInt8] {
-        if gzip == nil { gzip = try? Gzip() }
-        guard gzip != nil else { return payload }
-        return payload.withUnsafeBytes { Array(gzip!.compress($0)) }
+        payload.withUnsafeBytes { Array(gzip.compress($0)) }
     }
 }

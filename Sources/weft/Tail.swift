@@ -152,7 +152,7 @@ struct Tail: ParsableCommand {
             isInterruption: { ($0 as? WriteError)?.isInterruption == true },
             prepareShutdown: { output, timeout in
                 output.interruption = nil
-                output.deadline = FileOutput.monotonicNow + timeout
+                output.deadline = MonotonicClock.now() + timeout
             })
         if output != "-" { close(collector.output.fd) }
     }
@@ -164,7 +164,7 @@ struct Tail: ParsableCommand {
     ) throws {
         try CheckpointStore(directory: stateDir).prepare()  // the dead-letter directory lives in it
         let deadLetter = try DeadLetterDirectory(path: stateDir + "/dead-letter", log: log)
-        let gzip = GzipOnSenderThread()
+        let gzip = try GzipOnSenderThread()
         let sender = try OTLPSender(
             endpoint: endpoint, acknowledgements: acknowledgements, maxQueued: otlp.maxQueuedBatches,
             deadLetter: deadLetter, compress: { gzip.compress($0) }, log: log)
@@ -181,7 +181,7 @@ struct Tail: ParsableCommand {
             isInterruption: { ($0 as? OTLPError)?.isInterruption == true },
             prepareShutdown: { output, timeout in
                 output.interruption = nil
-                output.deadline = OTLPOutput.monotonicNow + timeout
+                output.deadline = MonotonicClock.now() + timeout
                 output.closing = true
             })
         sender.close(timeout: 1_000_000_000)  // the collector already waited --shutdown-timeout for acknowledgements
@@ -190,6 +190,7 @@ struct Tail: ParsableCommand {
     /// The sender's counters as logfmt fields.
     static func senderStats(_ sender: OTLPSender) -> String {
         let stats = sender.statistics
+        let requests = stats.latencyCounts.reduce(0, +)
         let fields: [(String, String)] = [
             ("otlp_batches_sent", "\(stats.batchesSent)"), ("otlp_records_sent", "\(stats.recordsSent)"),
             ("otlp_retries_connection", "\(stats.retriesConnection)"),
@@ -200,6 +201,8 @@ struct Tail: ParsableCommand {
             ("otlp_bytes_compressed", "\(stats.bytesCompressed)"),
             ("otlp_partial_rejected", "\(stats.partialSuccessRejected)"),
             ("otlp_dead_lettered_records", "\(stats.deadLetteredRecords)"), ("otlp_queue_depth", "\(stats.queueDepth)"),
+            ("otlp_requests", "\(requests)"),
+            ("otlp_request_mean_ms", "\(requests > 0 ? stats.latencySumNanoseconds / Int64(requests) / 1_000_000 : 0)"),
         ]
         return fields.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
     }
