@@ -124,7 +124,11 @@ public struct Collector<Output: RecordOutput> {
     /// Files of the current scan that could not be opened for want of descriptors.
     private var waitingForDescriptors = 0
     private let watcher: DirectoryWatcher?
-    private let buffer: UnsafeMutableRawBufferPointer
+    /// The read buffer, owned by a `RawBuffer` so that it is freed with the collector.
+    private let readBuffer = RawBuffer(capacity: 256 << 10)
+    private var buffer: UnsafeMutableRawBufferPointer {
+        UnsafeMutableRawBufferPointer(start: readBuffer.base, count: readBuffer.capacity)
+    }
 
     /// Prepares the state directory and loads its checkpoints.
     ///
@@ -160,7 +164,6 @@ public struct Collector<Output: RecordOutput> {
             )
         }
         watcher = useInotify ? DirectoryWatcher() : nil
-        buffer = .allocate(byteCount: 256 << 10, alignment: 16)
     }
 
     /// The descriptors a waiting loop should poll besides its own (inotify), if any.
@@ -343,13 +346,13 @@ public struct Collector<Output: RecordOutput> {
                     continue
                 }
             }
-            guard tailers.count < configuration.maxOpenFiles else {
-                waiting += 1
-                continue
-            }
             if let ignoreOlder = configuration.ignoreOlder, checkpoints[key] == nil, released[key] == nil,
                 Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec) < now - ignoreOlder
             {
+                continue
+            }
+            guard tailers.count < configuration.maxOpenFiles else {
+                waiting += 1
                 continue
             }
             if self.open(path, key: key, initial: initial, now: now) { open.insert(key) }
@@ -560,13 +563,18 @@ public struct Collector<Output: RecordOutput> {
             let milliseconds = Int32(clamping: max(0, (wake - now + 999_999) / 1_000_000))
             _ = poll(&watched, nfds_t(watched.count), milliseconds)
         }
+        let deadline = MonotonicClock.now() + configuration.shutdownTimeout
         prepareShutdown(&output, configuration.shutdownTimeout)
-        try shutdown(now: clock.now())
+        try shutdown(now: clock.now(), deadline: deadline)
     }
 
     /// Stops: pending records leave (`shutdown`), the output is flushed, its acknowledgements awaited up to the
     /// shutdown timeout, and the checkpoints written. The files stay where they are for the next start.
-    public mutating func shutdown(now: Int64) throws {
+    ///
+    /// - Parameter deadline: a ``WeftIO/MonotonicClock`` time by which to give up waiting (default: the shutdown
+    ///   timeout from now); the output's own flush counts against it.
+    public mutating func shutdown(now: Int64, deadline: Int64? = nil) throws {
+        let deadline = deadline ?? MonotonicClock.now() + configuration.shutdownTimeout
         do {
             try pipeline.finish(now: now, reason: .shutdown, into: &output)
             try output.flush()
@@ -576,12 +584,10 @@ public struct Collector<Output: RecordOutput> {
             log("the output did not take the last records (\(error)); their files' checkpoints stay before them")
         }
         noteOffsets(now: now)
-        var waited: Int64 = 0
-        while acknowledgements.acknowledged < pipeline.lastSequence && waited < configuration.shutdownTimeout {
+        while acknowledgements.acknowledged < pipeline.lastSequence && MonotonicClock.now() < deadline {
             if acknowledgements.failure != nil { break }
             var pause = timespec(tv_sec: 0, tv_nsec: 10_000_000)
             nanosleep(&pause, nil)
-            waited += 10_000_000
         }
         if acknowledgements.acknowledged < pipeline.lastSequence {
             log("the output did not acknowledge every record in time; their files' checkpoints stay before them")

@@ -38,8 +38,9 @@ public struct OTLPOutput: RecordOutput {
     private var lastSequence: UInt64 = 0
     /// When the open batch got its first record (monotonic), or nil while it is empty.
     private var batchStarted: Int64?
-    /// A batch whose hand-over was interrupted: it goes first.
-    private var unsent: ExportBatch?
+    /// Full batches not handed over yet (in collector mode until the next flush; otherwise only one whose hand-over
+    /// was interrupted). They go first, in order.
+    private var sealed: [ExportBatch] = []
     /// A descriptor that, once readable, interrupts a hand-over waiting for room (the signal descriptor).
     public var interruption: Int32?
     /// A monotonic time past which a waiting hand-over gives up (shutdown's bound).
@@ -75,40 +76,47 @@ public struct OTLPOutput: RecordOutput {
         }
         lastSequence = record.sequence
         if batchStarted == nil { batchStarted = MonotonicClock.now() }
-        if recordCount >= batching.maxRecords || byteCount >= batching.maxBytes { try handOver() }
+        if recordCount >= batching.maxRecords || byteCount >= batching.maxBytes {
+            seal()
+            if !handsOverOnlyOnFlush { try handOverSealed() }
+        }
     }
 
-    /// Hands over what waits: an interrupted batch, and the open one if it is old enough (or ``closing``).
+    /// Hand batches over only in ``flush()``, never from ``write(_:)`` (the collector: a hand-over interrupted by a
+    /// signal must not leave the engine half way through a chunk of input). Full batches wait sealed until then;
+    /// what one round encodes is bounded.
+    public var handsOverOnlyOnFlush = false
+
+    /// Hands over the sealed batches (an interrupted one first), then the open one if it is old enough (or
+    /// ``closing``).
     public mutating func flush() throws(OTLPError) {
-        if let batch = unsent {
-            try enqueue(batch)
-            unsent = nil
-        }
-        guard let started = batchStarted else { return }
-        if closing || MonotonicClock.now() - started >= batching.maxAge { try handOver() }
+        if let started = batchStarted, closing || MonotonicClock.now() - started >= batching.maxAge { seal() }
+        try handOverSealed()
     }
 
     /// How long until the open batch is due, or nil when none is open.
-    public var flushDelay: Int64? { batchStarted.map { max(0, $0 + batching.maxAge - MonotonicClock.now()) } }
+    public var flushDelay: Int64? {
+        if !sealed.isEmpty { return 0 }
+        return batchStarted.map { max(0, $0 + batching.maxAge - MonotonicClock.now()) }
+    }
 
     private var recordCount: Int { protobuf?.recordCount ?? json!.recordCount }
     private var byteCount: Int { protobuf?.byteCount ?? json!.byteCount }
 
-    private mutating func handOver() throws(OTLPError) {
-        if let batch = unsent {
-            try enqueue(batch)
-            unsent = nil
-        }
+    /// Closes the open batch into the queue of batches to hand over.
+    private mutating func seal() {
         guard recordCount > 0 else { return }
         let records = recordCount
         let payload = protobuf != nil ? Array(protobuf!.finish()) : Array(json!.finish())
         batchStarted = nil
-        let batch = ExportBatch(payload: payload, lastSequence: lastSequence, records: records)
-        do {
+        sealed.append(ExportBatch(payload: payload, lastSequence: lastSequence, records: records))
+    }
+
+    /// Hands the sealed batches over in order; one whose hand-over is interrupted stays first.
+    private mutating func handOverSealed() throws(OTLPError) {
+        while let batch = sealed.first {
             try enqueue(batch)
-        } catch {
-            unsent = batch
-            throw error
+            sealed.removeFirst()
         }
     }
 

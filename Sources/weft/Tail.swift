@@ -170,6 +170,7 @@ struct Tail: ParsableCommand {
             deadLetter: deadLetter, compress: { gzip.compress($0) }, log: log)
         var output = OTLPOutput(sender: sender, batching: otlp.batching(), scopeVersion: Weft.configuration.version)
         output.interruption = signals.fd
+        output.handsOverOnlyOnFlush = true
         var collector = try Collector(
             configuration: configuration, pipeline: pipeline, output: output, acknowledgements: acknowledgements,
             useInotify: !noInotify, log: log)

@@ -318,6 +318,12 @@ import WeftTestSupport
         try run.settle(advancing: 200)
         try run.settle(advancing: 200)
         #expect(run.bodies.sorted() == ["from a new file", "live"])
+        try run.collector.shutdown(now: run.clock.now)
+        // A second start is no first start: a file it has not seen is read from its beginning.
+        workspace.append("later.log", "written while stopped\n")
+        var again = try Run(workspace) { $0.readFrom = .end }
+        try again.settle(advancing: 200)
+        #expect(again.bodies == ["written while stopped"])
     }
 }
 

@@ -479,7 +479,10 @@ import Testing
             stdout: stdout)
         defer { if weft.process.isRunning { weft.kill9() } }
         try Self.waitFor("weft to block writing to the full pipe", timeout: 30) { weft.isBlockedWriting(to: stdout) }
+        let started = Date()
         let status = try weft.terminate(timeout: 5)
+        // --shutdown-timeout 200ms bounds the flush and the wait for acknowledgements together.
+        #expect(Date().timeIntervalSince(started) < 1.5)
         #expect(status == 0)
     }
 
@@ -505,6 +508,9 @@ import Testing
         let status = try weft.terminate()
         #expect(Self.lastStatistics(scratch.read("stderr.txt"))["checkpoint_failures"] == "0")
         #expect(status == 0)
+        let output = RecordsFile(path: scratch.path("out.jsonl"))
+        try output.poll()
+        #expect(Set(output.bodies).count == 80, "every file is read, beyond the soft limit too")
     }
 }
 

@@ -103,6 +103,17 @@ import WeftTestSupport
         fresh.finish(now: 30, into: &freshOutput)
         let joined = try #require(freshOutput.records.last)
         #expect(joined.body == "a long line cut by the runtime, first 16 KiB and the rest")
+        // With nothing of the engine's before it, the run alone holds the checkpoint: "hello" (stderr) has left when
+        // "next" (stderr) came, "next" is held after the run, and the run (stdout) began in between.
+        var third = Pipeline(parsers: try .make(), configuration: .init())
+        var thirdOutput = CollectingSink()
+        let three = third.addSource(SourceInfo(path: nil), format: .docker)
+        let partial = Fixtures.docker("a chunk of stdout", stream: "stdout")
+        Array((first + partial + Fixtures.docker("next\n")).utf8).withUnsafeBytes {
+            third.feed($0, from: three, now: 0, into: &thirdOutput)
+        }
+        #expect(thirdOutput.records.map(\.body) == ["hello"])
+        #expect(third.settledOffset(of: three) == Int64(first.utf8.count), "the pending run starts there")
         #expect(fresh.statistics.joinedLines == 1)
         #expect(joined.range == ByteRange(start: Int64(first.utf8.count), end: Int64((first + chunk + end).utf8.count)))
     }
