@@ -1,4 +1,5 @@
 import FoundationEssentials
+import WeftIO
 
 #if canImport(Glibc)
     import Glibc
@@ -121,18 +122,7 @@ public struct CheckpointStore {
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw CheckpointError(operation: "create", path: temporary, errno: errno) }
         var failure: Int32 = 0
-        data.withUnsafeBytes { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let written = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    failure = errno
-                    return
-                }
-                offset += written
-            }
-        }
+        data.withUnsafeBytes { bytes in failure = writeAll(fd, bytes).1 ?? 0 }
         if failure == 0 && fsync(fd) != 0 { failure = errno }
         close(fd)
         if failure != 0 {

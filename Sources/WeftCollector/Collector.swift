@@ -172,9 +172,6 @@ public struct Collector<Output: RecordOutput> {
     /// Paths of the files open now.
     public var openPaths: [String] { tailers.map(\.path) }
 
-    /// The checkpoints as last saved or about to be.
-    public var currentCheckpoints: [Checkpoint] { Array(checkpoints.values) }
-
     // MARK: - One round
 
     /// One round at `now`: scans the globs if due, reads up to the budget from every open file, fires flush timeouts,

@@ -40,8 +40,6 @@ enum Globs {
 final class DirectoryWatcher {
     let fd: Int32
     private var watched: [String: Int32] = [:]
-    /// The kernel's watch limit or another refusal was hit; the collector's polling covers the rest.
-    private(set) var refused = 0
 
     init?() {
         let fd = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
@@ -51,18 +49,12 @@ final class DirectoryWatcher {
 
     deinit { close(fd) }
 
-    var count: Int { watched.count }
-
     /// Watches `directory` if it is not yet watched.
     func watch(_ directory: String) {
         guard watched[directory] == nil else { return }
         let mask = UInt32(IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ATTRIB)
         let descriptor = inotify_add_watch(fd, directory, mask)
-        if descriptor >= 0 {
-            watched[directory] = descriptor
-        } else {
-            refused += 1
-        }
+        if descriptor >= 0 { watched[directory] = descriptor }  // refused (the watch limit): polling covers it
     }
 
     /// Stops watching directories not in `keep`.

@@ -59,18 +59,7 @@ public final class DeadLetterDirectory: Sendable {
             log("cannot keep a refused batch in \(file): \(String(cString: strerror(errno)))")
             return nil
         }
-        var offset = 0
-        let ok = batch.payload.withUnsafeBytes { bytes -> Bool in
-            while offset < bytes.count {
-                let written = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return false
-                }
-                offset += written
-            }
-            return fsync(fd) == 0
-        }
+        let ok = batch.payload.withUnsafeBytes { writeAll(fd, $0).1 == nil } && fsync(fd) == 0
         close(fd)
         guard ok else {
             log("cannot keep a refused batch in \(file): \(String(cString: strerror(errno)))")

@@ -180,8 +180,9 @@ private func writeWaiting(
     return (offset, nil)
 }
 
-/// Writes all of `bytes`; returns how many were written and the `errno` that stopped it, if any.
-private func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> (Int, Int32?) {
+/// Writes all of `bytes` to `fd` (partial writes continued, `EINTR` retried, a full non-blocking descriptor waited
+/// for); returns how many were written and the `errno` that stopped it, if any.
+public func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> (Int, Int32?) {
     guard let base = bytes.baseAddress else { return (0, nil) }
     var offset = 0
     while offset < bytes.count {

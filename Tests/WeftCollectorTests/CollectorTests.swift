@@ -44,11 +44,6 @@ import WeftTestSupport
     struct Run {
         var collector: Collector<CollectingSink>
         var clock = ManualClock()
-        var messages: [String] { Run.messages.value }
-
-        final class Messages: @unchecked Sendable { var value: [String] = [] }
-        static let messages = Messages()
-
         init(
             _ workspace: Workspace, glob: String = "*.log",
             configure: (inout CollectorConfiguration) -> Void = { _ in },
