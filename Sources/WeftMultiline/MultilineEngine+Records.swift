@@ -44,12 +44,10 @@ extension MultilineEngine {
         return (cut, kept)
     }
 
-    /// Appends a line to a stream's record, cutting at the line and byte bounds; returns the line as it was kept (a
-    /// tentative rule keeps that to read it again).
-    @discardableResult
+    /// Appends a line to a stream's record, cutting at the line and byte bounds.
     mutating func append<O: RecordOutput>(
         _ index: Int, text: UnsafeRawBufferPointer, line: TrialLine, into output: inout O
-    ) throws(O.Failure) -> TrialLine {
+    ) throws(O.Failure) {
         if streams[index].slot.lines > 0 {
             let cutLines = streams[index].slot.lines >= configuration.maxLines
             let cutBytes = streams[index].body.count + 1 + text.count > configuration.maxBytes
@@ -72,7 +70,6 @@ extension MultilineEngine {
         streams[index].slot.lastSeen = line.now
         pendingBytes += streams[index].body.count - before
         if pendingBytes > configuration.maxPendingBytes { try relievePressure(sparing: index, into: &output) }
-        return line
     }
 
     /// Emits what a stream holds because it reached a bound, and keeps the trace going in a continuation record.

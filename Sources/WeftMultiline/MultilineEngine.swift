@@ -187,9 +187,12 @@ public struct MultilineEngine {
                 if tentative && !slot.hasTentative {
                     commit(index)  // the trial starts after what the record holds now
                 }
-                let kept = try append(index, text: text, line: line, into: &output)
+                try append(index, text: text, line: line, into: &output)
                 if tentative {
-                    streams[index].trial.append(kept)  // to read it again, as it was, if the trial fails
+                    // Kept to read it again, as it was, if the trial fails. Cut to the record bound here rather than
+                    // returned by append: returning the line from every append cost 2.8 M instructions per 20 MB of plain text
+                    // (callgrind), the second cut costs only lines on trial.
+                    streams[index].trial.append(bounded(text, line).1)
                 } else {
                     commit(index)
                 }
