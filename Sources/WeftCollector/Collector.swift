@@ -47,7 +47,7 @@ public struct CollectorConfiguration: Sendable {
     }
 }
 
-/// Counters of a collector, for `--stats-interval` and (later) `/metrics`.
+/// Counters of a collector, for `--stats-interval` and `/metrics` (``CollectorMetrics``).
 public struct CollectorStatistics: Sendable, Equatable {
     public var filesDiscovered = 0
     public var filesOpen = 0
@@ -81,6 +81,12 @@ public struct Collector<Output: RecordOutput> {
     let store: CheckpointStore
     /// Operator messages (file followed, rotated, unreadable; checkpoint trouble), one line each.
     var log: (String) -> Void
+    /// Where ``run(clock:signals:statsInterval:hangup:report:isInterruption:prepareShutdown:)`` publishes the
+    /// counters, once a second (nil: nowhere).
+    public var metrics: CollectorMetrics?
+    /// Beaten at every turn of ``run(clock:signals:statsInterval:hangup:report:isInterruption:prepareShutdown:)``,
+    /// and marked started once the first turn has discovered the inputs (`/healthz`, `/readyz`).
+    public var heartbeat: Heartbeat?
 
     struct FileKey: Hashable {
         var device: UInt64
@@ -537,7 +543,9 @@ public struct Collector<Output: RecordOutput> {
         prepareShutdown: (inout Output, Int64) -> Void = { _, _ in }
     ) throws {
         var nextReport = statsInterval.map { clock.now() + $0 } ?? .max
+        var nextPublish = Int64.min
         while signals.received() == nil {
+            heartbeat?.beat()
             if signals.take(SIGHUP) > 0 { try hangup(&output) }
             let now = clock.now()
             let busy: Bool
@@ -545,6 +553,11 @@ public struct Collector<Output: RecordOutput> {
                 busy = try step(now: now)
             } catch  where isInterruption(error) {
                 continue  // a signal arrived while the output was full: see which one
+            }
+            if let heartbeat, !heartbeat.started { heartbeat.started = true }
+            if metrics != nil, now >= nextPublish || now < nextPublish - 1_000_000_000 {
+                metrics!.publish(statistics, pipeline: pipeline)
+                nextPublish = now + 1_000_000_000
             }
             if now >= nextReport, let statsInterval {
                 report(statistics, pipeline, output)
@@ -563,6 +576,7 @@ public struct Collector<Output: RecordOutput> {
         let deadline = MonotonicClock.now() + configuration.shutdownTimeout
         prepareShutdown(&output, configuration.shutdownTimeout)
         try shutdown(now: clock.now(), deadline: deadline)
+        metrics?.publish(statistics, pipeline: pipeline)
     }
 
     /// Stops: pending records leave (`shutdown`), the output is flushed, its acknowledgements awaited up to the

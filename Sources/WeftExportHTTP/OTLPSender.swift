@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import CoreMetrics
 import Dispatch
 import NIOCore
 import NIOHTTP1
@@ -114,10 +115,12 @@ public struct SenderStatistics: Sendable, Equatable {
     public var deadLetteredBatches = 0
     public var deadLetteredRecords = 0
     public var queueDepth = 0
-    /// Request latency (whole request, successful or not) by upper bound in milliseconds.
-    public var latencyBucketsMilliseconds: [Int64] = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000]
-    public var latencyCounts = [Int](repeating: 0, count: 12)
+    /// Requests made (successful or not) and their summed latency; the latency histogram is in the metrics
+    /// (`weft_otlp_request_duration_seconds`).
+    public var requests = 0
     public var latencySumNanoseconds: Int64 = 0
+    /// When (monotonic) the batch being sent first failed, while its attempts keep failing; nil otherwise.
+    public var failingSince: Int64?
 }
 
 /// The sender stopped for good (closed, or the dead-letter directory unusable), or a wait for room in its queue was
@@ -149,6 +152,8 @@ public final class OTLPSender: Sendable {
     private let log: @Sendable (String) -> Void
     private let client: HTTPClient
     private let headers: HTTPHeaders
+    private let metrics: SenderMetrics
+    private let heartbeat: Heartbeat?
 
     private struct State {
         var queue: [ExportBatch] = []
@@ -171,9 +176,12 @@ public final class OTLPSender: Sendable {
     ///   - deadLetter: where refused batches are kept (nil: they are logged and counted, and acknowledged, since
     ///     resending them could never succeed).
     ///   - compress: gzip, when the endpoint's compression is `gzip`.
+    ///   - metrics: where the counters go (swift-metrics; the bootstrapped backend by default).
+    ///   - heartbeat: beaten while ``enqueue(_:interruption:deadline:)`` waits for room (waiting is being alive).
     public init(
         endpoint: OTLPEndpoint, acknowledgements: Acknowledgements, retry: RetryPolicy = RetryPolicy(),
         maxQueued: Int = 8, deadLetter: DeadLetterDirectory?, compress: (@Sendable ([UInt8]) -> [UInt8])?,
+        metrics: any MetricsFactory = MetricsSystem.factory, heartbeat: Heartbeat? = nil,
         log: @escaping @Sendable (String) -> Void
     ) throws {
         precondition(maxQueued >= 1)
@@ -184,6 +192,8 @@ public final class OTLPSender: Sendable {
         self.deadLetter = deadLetter
         self.compress = endpoint.compression == .gzip ? compress : nil
         self.log = log
+        self.metrics = SenderMetrics(factory: metrics)
+        self.heartbeat = heartbeat
         slots = DispatchSemaphore(value: maxQueued)
         var configuration = HTTPClient.Configuration()
         if let caFile = endpoint.caFile {
@@ -213,6 +223,7 @@ public final class OTLPSender: Sendable {
     /// (throws ``OTLPError/isInterruption``), or the monotonic `deadline` passes (likewise).
     public func enqueue(_ batch: ExportBatch, interruption: Int32? = nil, deadline: Int64? = nil) throws(OTLPError) {
         while slots.wait(timeout: .now() + .milliseconds(50)) == .timedOut {
+            heartbeat?.beat()
             if let interruption {
                 var watched = pollfd(fd: interruption, events: Int16(POLLIN), revents: 0)
                 if poll(&watched, 1, 0) > 0 {
@@ -227,6 +238,7 @@ public final class OTLPSender: Sendable {
             guard !state.closing else { return false }
             state.queue.append(batch)
             state.statistics.queueDepth = state.queue.count
+            metrics.queueDepth.record(state.queue.count)
             return true
         }
         guard accepted else {
@@ -277,6 +289,7 @@ public final class OTLPSender: Sendable {
             state.withLock { state in
                 if delivered { state.queue.removeFirst() }
                 state.statistics.queueDepth = state.queue.count
+                metrics.queueDepth.record(state.queue.count)
             }
             guard delivered else { break }  // stopped while retrying
             acknowledgements.acknowledge(through: batch.lastSequence)
@@ -293,6 +306,8 @@ public final class OTLPSender: Sendable {
             $0.statistics.bytesUncompressed += Int64(batch.payload.count)
             $0.statistics.bytesCompressed += Int64(body.count)
         }
+        metrics.bytesUncompressed.increment(by: batch.payload.count)
+        metrics.bytesCompressed.increment(by: body.count)
         var attempt = 0
         while true {
             attempt += 1
@@ -321,6 +336,7 @@ public final class OTLPSender: Sendable {
                 state.withLock {
                     if timedOut { $0.statistics.retriesTimeout += 1 } else { $0.statistics.retriesConnection += 1 }
                 }
+                (timedOut ? metrics.retriesTimeout : metrics.retriesConnection).increment()
             }
             noteLatency(MonotonicClock.now() - started)
             switch RetryPolicy.verdict(status: status) {
@@ -330,7 +346,11 @@ public final class OTLPSender: Sendable {
                     $0.statistics.batchesSent += 1
                     $0.statistics.recordsSent += batch.records
                     $0.statistics.partialSuccessRejected += rejected.count
+                    $0.statistics.failingSince = nil
                 }
+                metrics.batchesSent.increment()
+                metrics.recordsSent.increment(by: batch.records)
+                if rejected.count > 0 { metrics.partialRejected.increment(by: rejected.count) }
                 if rejected.count > 0 {
                     log(
                         "the OTLP endpoint accepted a batch in part: \(rejected.count) of \(batch.records) records rejected"
@@ -343,7 +363,10 @@ public final class OTLPSender: Sendable {
                 state.withLock {
                     $0.statistics.deadLetteredBatches += 1
                     $0.statistics.deadLetteredRecords += batch.records
+                    $0.statistics.failingSince = nil
                 }
+                metrics.deadLetteredBatches.increment()
+                metrics.deadLetteredRecords.increment(by: batch.records)
                 log(
                     "the OTLP endpoint refused a batch of \(batch.records) records with HTTP \(code); "
                         + (kept.map { "kept in \($0)" } ?? "not kept (no dead-letter directory)"))
@@ -357,7 +380,9 @@ public final class OTLPSender: Sendable {
                             $0.statistics.retriesServer += 1
                         }
                     }
+                    (status == 429 ? metrics.retriesThrottled : metrics.retriesServer).increment()
                 }
+                state.withLock { $0.statistics.failingSince = $0.statistics.failingSince ?? started }
                 let wait = retry.delay(afterAttempt: attempt, retryAfter: retryAfter, random: &random)
                 if attempt == 1 || attempt % 10 == 0 {
                     log(
@@ -373,14 +398,11 @@ public final class OTLPSender: Sendable {
     }
 
     private func noteLatency(_ nanoseconds: Int64) {
-        state.withLock { state in
-            let milliseconds = nanoseconds / 1_000_000
-            let bucket =
-                state.statistics.latencyBucketsMilliseconds.firstIndex { milliseconds <= $0 }
-                ?? state.statistics.latencyBucketsMilliseconds.count
-            state.statistics.latencyCounts[bucket] += 1
-            state.statistics.latencySumNanoseconds += nanoseconds
+        state.withLock {
+            $0.statistics.requests += 1
+            $0.statistics.latencySumNanoseconds += nanoseconds
         }
+        metrics.requestDuration.recordNanoseconds(nanoseconds)
     }
 }
 

@@ -108,6 +108,8 @@ public struct FileOutput: RecordOutput {
     public var interruption: Int32?
     /// A ``MonotonicClock`` time past which a waiting flush gives up with `ETIMEDOUT` (shutdown's bound).
     public var deadline: Int64?
+    /// Beaten at least once a second while a flush waits for a slow reader: waiting is being alive.
+    public var heartbeat: Heartbeat?
 
     /// Writes every buffered byte, blocking until the descriptor has taken them all, then acknowledges the records.
     ///
@@ -117,9 +119,9 @@ public struct FileOutput: RecordOutput {
         if buffer.isEmpty { return }
         let started = MonotonicClock.now()
         let (written, failure) =
-            interruption == nil && deadline == nil
+            interruption == nil && deadline == nil && heartbeat == nil
             ? writeAll(fd, buffer.bytes)
-            : writeWaiting(fd, buffer.bytes, interruption: interruption, deadline: deadline)
+            : writeWaiting(fd, buffer.bytes, interruption: interruption, deadline: deadline, heartbeat: heartbeat)
         writeNanoseconds += MonotonicClock.now() - started
         bytesWritten += Int64(written)
         if let failure {
@@ -136,9 +138,9 @@ public struct FileOutput: RecordOutput {
 
 /// Writes all of `bytes` as ``writeAll(_:_:)`` does, but waits for room with `poll(2)` beside `interruption` and
 /// until `deadline`, and never writes more to a pipe than it has room for, so that no `write(2)` blocks: returns
-/// `EINTR` when `interruption` became readable, `ETIMEDOUT` at the deadline.
+/// `EINTR` when `interruption` became readable, `ETIMEDOUT` at the deadline. Beats `heartbeat` at least once a second.
 private func writeWaiting(
-    _ fd: Int32, _ bytes: UnsafeRawBufferPointer, interruption: Int32?, deadline: Int64?
+    _ fd: Int32, _ bytes: UnsafeRawBufferPointer, interruption: Int32?, deadline: Int64?, heartbeat: Heartbeat?
 ) -> (Int, Int32?) {
     guard let base = bytes.baseAddress else { return (0, nil) }
     var info = stat()
@@ -154,6 +156,10 @@ private func writeWaiting(
             let remaining = deadline - MonotonicClock.now()
             if remaining <= 0 { return (offset, ETIMEDOUT) }
             timeout = Int32(clamping: (remaining + 999_999) / 1_000_000)
+        }
+        if let heartbeat {
+            heartbeat.beat()
+            timeout = timeout < 0 ? 1000 : min(timeout, 1000)
         }
         let ready = poll(&watched, 2, timeout)
         if ready < 0 {

@@ -147,3 +147,15 @@ public final class GuardedPage {
         return UnsafeRawBufferPointer(start: start, count: bytes.count)
     }
 }
+
+/// `name{labels}` → value, from metrics in the Prometheus text format (comments skipped).
+public func prometheusSamples(_ text: String) -> [String: Double] {
+    var samples: [String: Double] = [:]
+    for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+        guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else {
+            continue
+        }
+        samples[String(line[..<space])] = value
+    }
+    return samples
+}

@@ -1,4 +1,6 @@
+import CoreMetrics
 import Foundation
+import Prometheus
 import Testing
 import WeftCore
 import WeftTestSupport
@@ -11,7 +13,15 @@ final class Receiver {
     let port: Int
     let log: String
 
-    init(script: String, decode: Bool = false) throws {
+    /// A self-signed certificate for 127.0.0.1 and localhost, valid until 2126, made with
+    /// `openssl req -x509 -newkey rsa:2048 -nodes -days 36500 -subj /CN=localhost
+    /// -addext subjectAltName=IP:127.0.0.1,DNS:localhost` (test fixture: the key protects nothing).
+    static let certificate = repositoryRoot + "/Tests/WeftExportHTTPTests/Support/loopback-cert.pem"
+    static let key = repositoryRoot + "/Tests/WeftExportHTTPTests/Support/loopback-key.pem"
+    let scheme: String
+
+    init(script: String, decode: Bool = false, tls: Bool = false) throws {
+        scheme = tls ? "https" : "http"
         log =
             FileManager.default.temporaryDirectory.appendingPathComponent("weft-receiver-\(UUID().uuidString).log")
             .path
@@ -21,7 +31,7 @@ final class Receiver {
                 "python3", repositoryRoot + "/Tests/WeftExportHTTPTests/Support/otlp_receiver.py", "--log", log,
                 "--script",
                 script,
-            ] + (decode ? ["--decode"] : [])
+            ] + (decode ? ["--decode"] : []) + (tls ? ["--tls-cert", Self.certificate, "--tls-key", Self.key] : [])
         let output = Pipe()
         process.standardOutput = output
         try process.run()
@@ -41,7 +51,7 @@ final class Receiver {
         try? FileManager.default.removeItem(atPath: log)
     }
 
-    var url: String { "http://127.0.0.1:\(port)/v1/logs" }
+    var url: String { "\(scheme)://127.0.0.1:\(port)/v1/logs" }
 
     /// The requests received so far.
     var requests: [[String: Any]] {
@@ -71,7 +81,8 @@ final class Receiver {
 
     func sender(
         _ receiver: Receiver, acknowledgements: Acknowledgements, deadLetter: DeadLetterDirectory? = nil,
-        maxQueued: Int = 8, timeout: Int64 = 5_000_000_000, headers: [(name: String, value: String)] = []
+        maxQueued: Int = 8, timeout: Int64 = 5_000_000_000, headers: [(name: String, value: String)] = [],
+        metrics: any MetricsFactory = NOOPMetricsHandler.instance
     ) throws -> OTLPSender {
         var endpoint = OTLPEndpoint(url: receiver.url)
         endpoint.compression = .none
@@ -79,7 +90,7 @@ final class Receiver {
         endpoint.headers = headers
         return try OTLPSender(
             endpoint: endpoint, acknowledgements: acknowledgements, retry: Self.fastRetry, maxQueued: maxQueued,
-            deadLetter: deadLetter, compress: nil, log: { _ in })
+            deadLetter: deadLetter, compress: nil, metrics: metrics, log: { _ in })
     }
 
     /// Waits (bounded) until every record up to `sequence` is acknowledged.
@@ -117,13 +128,26 @@ final class Receiver {
     @Test func serverErrorsAreRetriedUntilDelivered() async throws {
         let receiver = try Receiver(script: "503,502,504,200")
         let acknowledgements = Acknowledgements()
-        let sender = try sender(receiver, acknowledgements: acknowledgements)
+        let registry = PrometheusCollectorRegistry()
+        let sender = try sender(
+            receiver, acknowledgements: acknowledgements, metrics: PrometheusMetricsFactory(registry: registry))
         try sender.enqueue(batch(1))
         try await waitForAcknowledgement(acknowledgements, through: 1)
         sender.close(timeout: 1_000_000_000)
         #expect(receiver.requests.count == 4)
         #expect(sender.statistics.retriesServer == 3)
         #expect(sender.statistics.batchesSent == 1)
+        #expect(sender.statistics.failingSince == nil, "delivered: no longer failing")
+        let samples = prometheusSamples(registry.emitToString())
+        #expect(samples[#"weft_otlp_retries_total{cause="server"}"#] == 3)
+        #expect(samples[#"weft_otlp_retries_total{cause="connection"}"#] == 0)
+        #expect(samples["weft_otlp_batches_sent_total"] == 1)
+        #expect(samples["weft_otlp_records_sent_total"] == 1)
+        #expect(samples[#"weft_otlp_payload_bytes_total{stage="uncompressed"}"#] == 9)
+        #expect(samples[#"weft_otlp_payload_bytes_total{stage="sent"}"#] == 9)
+        #expect(samples["weft_otlp_request_duration_seconds_count"] == 4)
+        #expect(samples[#"weft_otlp_request_duration_seconds_bucket{le="+Inf"}"#] == 4)
+        #expect(samples["weft_otlp_queue_batches"] == 0)
     }
 
     @Test func throttlingHonoursRetryAfter() async throws {
@@ -190,6 +214,7 @@ final class Receiver {
         let third = Task.detached { try sender.enqueue(ExportBatch(payload: [0], lastSequence: 3, records: 1)) }
         try await Task.sleep(for: .milliseconds(300))
         #expect(sender.statistics.queueDepth == 2)
+        #expect(sender.statistics.failingSince != nil, "readiness tells how long sends have failed")
         #expect(acknowledgements.acknowledged == 0)
         #expect(!sender.close(timeout: 200_000_000), "nothing could be delivered")
         #expect(acknowledgements.acknowledged == 0)
