@@ -12,9 +12,13 @@ let argumentParser = Package.Dependency.package(
 )
 let yams = Package.Dependency.package(url: "https://github.com/jpsim/Yams", from: "6.0.0")
 // OTLP/HTTP export: a maintained HTTP client (keep-alive pool, timeouts, TLS with the system's CA store).
-let asyncHTTPClient = Package.Dependency.package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0")
+let asyncHTTPClient = Package.Dependency.package(
+    url: "https://github.com/swift-server/async-http-client", from: "1.37.0")
 let nio = Package.Dependency.package(url: "https://github.com/apple/swift-nio", from: "2.101.0")
 let nioSSL = Package.Dependency.package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0")
+// `/metrics`: counters through the swift-metrics API, exposed in the Prometheus text format by swift-prometheus.
+let metrics = Package.Dependency.package(url: "https://github.com/apple/swift-metrics", from: "2.5.0")
+let prometheus = Package.Dependency.package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0")
 
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
@@ -38,7 +42,7 @@ let package = Package(
             ]
         ),
     ],
-    dependencies: [argumentParser, yams, asyncHTTPClient, nio, nioSSL],
+    dependencies: [argumentParser, yams, asyncHTTPClient, nio, nioSSL, metrics, prometheus],
     targets: [
         // PCRE2, found through pkg-config (Debian: libpcre2-dev).
         .systemLibrary(
@@ -81,7 +85,10 @@ let package = Package(
         // The collector (`weft tail`): discovery, tailers across rotation, checkpoints after acknowledgement.
         .target(
             name: "WeftCollector",
-            dependencies: ["WeftCore", "WeftPipeline", "WeftIO"],
+            dependencies: [
+                "WeftCore", "WeftPipeline", "WeftMultiline", "WeftIO",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
             swiftSettings: swiftSettings
         ),
         // zlib, found through pkg-config (Debian: zlib1g-dev): gzip for the OTLP payloads.
@@ -105,6 +112,18 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // `/metrics` (Prometheus text format from swift-prometheus' registry), `/healthz` and `/readyz`, on SwiftNIO.
+        .target(
+            name: "WeftMetricsServer",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -118,7 +137,10 @@ let package = Package(
             name: "weft",
             dependencies: [
                 "WeftPipeline", "WeftIO", "WeftCollector", "WeftExport", "WeftExportHTTP", "WeftSamples",
+                "WeftMetricsServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -136,13 +158,34 @@ let package = Package(
             name: "WeftOutputTests", dependencies: ["WeftOutput", "WeftTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "WeftCollectorTests",
-            dependencies: ["WeftCollector", "WeftIO", "WeftPipeline", "WeftTestSupport"],
+            dependencies: [
+                "WeftCollector", "WeftIO", "WeftPipeline", "WeftTestSupport",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "WeftExportHTTPTests",
-            dependencies: ["WeftExportHTTP", "WeftTestSupport"],
+            dependencies: [
+                "WeftExportHTTP", "WeftTestSupport",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             exclude: ["Support"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WeftMetricsServerTests",
+            dependencies: [
+                "WeftMetricsServer", .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -76,6 +76,16 @@ struct Tail: ParsableCommand {
     @Flag(help: "Poll for growth instead of using inotify.")
     var noInotify = false
 
+    @Option(
+        help: ArgumentHelp(
+            "Serve /metrics (Prometheus), /healthz and /readyz on HOST:PORT (e.g. 127.0.0.1:2020, :2020 for every "
+                + "interface, port 0 for any free one).",
+            valueName: "host:port"))
+    var metricsAddress: String?
+
+    @Option(help: "How long the output may keep failing before /readyz says it is unreachable.")
+    var unreadyAfter = Duration(nanoseconds: 60_000_000_000)
+
     @OptionGroup(title: "OTLP/HTTP output") var otlp: OTLPOptions
 
     @Argument(help: "Globs of the files to follow (quote them so the shell does not expand them).")
@@ -119,10 +129,12 @@ struct Tail: ParsableCommand {
 
         let acknowledgements = Acknowledgements()
         let log: @Sendable (String) -> Void = { writeStandardError("weft: \($0)\n") }
+        var observability = Observability(serving: metricsAddress != nil)
+        defer { observability.close() }
         if let endpoint = try otlp.endpoint() {
             try follow(
                 otlp: endpoint, configuration: collectorConfiguration, pipeline: pipeline,
-                acknowledgements: acknowledgements, signals: signals, log: log)
+                acknowledgements: acknowledgements, signals: signals, observability: &observability, log: log)
             return
         }
         let outputFD = try openOutput()
@@ -132,9 +144,11 @@ struct Tail: ParsableCommand {
         // Written once per round, in waits a signal can cut short: SIGTERM stops weft even when its reader is gone.
         fileOutput.writesOnlyOnFlush = true
         fileOutput.interruption = signals.fd
+        fileOutput.heartbeat = observability.heartbeat
         var collector = try Collector(
             configuration: collectorConfiguration, pipeline: pipeline, output: fileOutput,
             acknowledgements: acknowledgements, useInotify: !noInotify, log: log)
+        try observe(&collector, with: &observability, acknowledgements: acknowledgements, sender: nil, log: log)
         let path = output
         try collector.run(
             clock: SystemClock(), signals: signals, statsInterval: statsInterval?.nanoseconds,
@@ -160,20 +174,23 @@ struct Tail: ParsableCommand {
     /// The collector with the OTLP/HTTP output: batches go to the endpoint; checkpoints follow the server's success.
     private func follow(
         otlp endpoint: OTLPEndpoint, configuration: CollectorConfiguration, pipeline: Pipeline,
-        acknowledgements: Acknowledgements, signals: SignalSource, log: @escaping @Sendable (String) -> Void
+        acknowledgements: Acknowledgements, signals: SignalSource, observability: inout Observability,
+        log: @escaping @Sendable (String) -> Void
     ) throws {
         try CheckpointStore(directory: stateDir).prepare()  // the dead-letter directory lives in it
         let deadLetter = try DeadLetterDirectory(path: stateDir + "/dead-letter", log: log)
         let gzip = try GzipOnSenderThread()
         let sender = try OTLPSender(
             endpoint: endpoint, acknowledgements: acknowledgements, maxQueued: otlp.maxQueuedBatches,
-            deadLetter: deadLetter, compress: { gzip.compress($0) }, log: log)
+            deadLetter: deadLetter, compress: { gzip.compress($0) }, metrics: observability.factory,
+            heartbeat: observability.heartbeat, log: log)
         var output = OTLPOutput(sender: sender, batching: otlp.batching(), scopeVersion: Weft.configuration.version)
         output.interruption = signals.fd
         output.handsOverOnlyOnFlush = true
         var collector = try Collector(
             configuration: configuration, pipeline: pipeline, output: output, acknowledgements: acknowledgements,
             useInotify: !noInotify, log: log)
+        try observe(&collector, with: &observability, acknowledgements: acknowledgements, sender: sender, log: log)
         try collector.run(
             clock: SystemClock(), signals: signals, statsInterval: statsInterval?.nanoseconds,
             report: { statistics, pipeline, output in
@@ -188,10 +205,25 @@ struct Tail: ParsableCommand {
         sender.close(timeout: 1_000_000_000)  // the collector already waited --shutdown-timeout for acknowledgements
     }
 
+    /// Publishes the collector's counters and heartbeat, and serves them at --metrics-address.
+    private func observe<Output>(
+        _ collector: inout Collector<Output>, with observability: inout Observability,
+        acknowledgements: Acknowledgements, sender: OTLPSender?, log: (String) -> Void
+    ) throws {
+        guard let metricsAddress else { return }
+        collector.metrics = CollectorMetrics(factory: observability.factory)
+        collector.heartbeat = observability.heartbeat
+        // The loop turns at least every --poll-interval; outputs that push back beat every second while they wait.
+        let liveWindow = max(30_000_000_000, 4 * pollInterval.nanoseconds, 4 * globInterval.nanoseconds)
+        try observability.serve(
+            at: metricsAddress, liveWindow: liveWindow, unreadyAfter: unreadyAfter.nanoseconds,
+            acknowledgements: acknowledgements, sender: sender, log: log)
+    }
+
     /// The sender's counters as logfmt fields.
     static func senderStats(_ sender: OTLPSender) -> String {
         let stats = sender.statistics
-        let requests = stats.latencyCounts.reduce(0, +)
+        let requests = stats.requests
         let fields: [(String, String)] = [
             ("otlp_batches_sent", "\(stats.batchesSent)"), ("otlp_records_sent", "\(stats.recordsSent)"),
             ("otlp_retries_connection", "\(stats.retriesConnection)"),

@@ -1,0 +1,63 @@
+import ArgumentParser
+import CoreMetrics
+import Prometheus
+import WeftCore
+import WeftExportHTTP
+import WeftIO
+import WeftMetricsServer
+
+/// `--metrics-address` and what it serves: the Prometheus registry that swift-metrics is bootstrapped with,
+/// `/healthz` from the collector's heartbeat and `/readyz` from its start and the output's state.
+struct Observability {
+    let heartbeat = Heartbeat()
+    /// The factory the collector and the sender count through: Prometheus' when serving, swift-metrics' no-op one
+    /// otherwise.
+    let factory: any MetricsFactory
+    private let registry: PrometheusCollectorRegistry?
+    private(set) var server: MetricsServer?
+
+    init(serving: Bool) {
+        if serving {
+            let registry = PrometheusCollectorRegistry()
+            let factory = PrometheusMetricsFactory(registry: registry)
+            MetricsSystem.bootstrap(factory)
+            self.registry = registry
+            self.factory = factory
+        } else {
+            registry = nil
+            factory = NOOPMetricsHandler.instance
+        }
+    }
+
+    /// Starts serving at `address` (no-op without a registry).
+    ///
+    /// - Parameters:
+    ///   - liveWindow: nanoseconds without a heartbeat after which `/healthz` says the loop is stuck.
+    ///   - unreadyAfter: nanoseconds of failing sends after which `/readyz` says the output is not reachable.
+    ///   - sender: the OTLP sender's counters, when records go to one.
+    mutating func serve(
+        at address: String, liveWindow: Int64, unreadyAfter: Int64, acknowledgements: Acknowledgements,
+        sender: OTLPSender?, log: (String) -> Void
+    ) throws {
+        guard let registry else { return }
+        let heartbeat = self.heartbeat
+        do {
+            server = try MetricsServer(
+                address: address, registry: registry,
+                health: { .liveness(sinceLastTurn: heartbeat.age, window: liveWindow) },
+                readiness: {
+                    .readiness(
+                        started: heartbeat.started, failure: acknowledgements.failure,
+                        failingFor: sender?.statistics.failingSince.map { MonotonicClock.now() - $0 },
+                        unreadyAfter: unreadyAfter)
+                })
+        } catch {
+            throw ValidationError("cannot serve --metrics-address \(address): \(error)")
+        }
+        log("serving /metrics, /healthz and /readyz on http://\(server!.address)")
+    }
+
+    func close() {
+        server?.close()
+    }
+}
