@@ -1,4 +1,7 @@
+import AsyncHTTPClient
 import Foundation
+import NIOCore
+import NIOHTTP1
 import Testing
 import WeftTestSupport
 
@@ -26,7 +29,7 @@ import WeftTestSupport
     static let sample = repositoryRoot + "/Samples/java/rendered/traces.docker.log"
 
     /// Starts `weft tail` on scratch/logs/*.log towards `url`.
-    static func tail(_ scratch: Scratch, url: String, extra: [String] = []) throws -> Process {
+    static func tail(_ scratch: Scratch, url: String, extra: [String] = [], stderr: String? = nil) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.currentDirectoryURL = URL(fileURLWithPath: scratch.root)
@@ -36,7 +39,8 @@ import WeftTestSupport
                 "--batch-timeout", "20ms", "--flush-timeout", "50ms", "--checkpoint-interval", "50ms",
             ] + extra
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        if let stderr { _ = FileManager.default.createFile(atPath: stderr, contents: nil) }
+        process.standardError = FileHandle(forWritingAtPath: stderr ?? "/dev/null")
         try process.run()
         return process
     }
@@ -185,5 +189,164 @@ extension TailToOTLPTests {
         #expect(process.terminationStatus == 0)
         let bodies = Self.receivedRecords(receiver).map { $0["body"] as? String ?? "" }
         #expect(bodies.sorted() == expected.map { $0["body"] as? String ?? "" }.sorted())
+    }
+}
+
+/// `--metrics-address`: the probes and the counters of a running `weft tail`, and its memory while the backend stalls.
+extension TailToOTLPTests {
+    /// GET `url`: status and body (nil when nothing answers).
+    static func get(_ url: String) -> (status: Int, body: String)? {
+        guard let response = try? HTTPClient.shared.get(url: url).wait() else { return nil }
+        return (Int(response.status.code), response.body.map { String(buffer: $0) } ?? "")
+    }
+
+    /// The base URL `weft tail` says it serves on, from its standard error.
+    static func metricsBase(_ stderr: String) throws -> String {
+        var base: String?
+        try waitFor("the metrics address") {
+            let text = (try? String(contentsOfFile: stderr, encoding: .utf8)) ?? ""
+            guard let range = text.range(of: "/readyz on ") else { return false }
+            base = text[range.upperBound...].split(separator: "\n").first.map(String.init)
+            return base != nil
+        }
+        return base!
+    }
+
+    static func metrics(_ base: String) -> [String: Double] {
+        prometheusSamples(get(base + "/metrics")?.body ?? "")
+    }
+
+    @Test func probesAndMetricsFollowTheBackend() throws {
+        let scratch = try Scratch()
+        try FileManager.default.copyItem(atPath: Self.sample, toPath: scratch.root + "/logs/app.log")
+        let expected = try Self.expectedRecords(path: "logs/app.log", in: scratch)
+        let lines = try String(contentsOfFile: Self.sample, encoding: .utf8).split(separator: "\n").count
+        // Throttled three times, a second each (Retry-After: deterministic, unlike the jittered backoff).
+        let receiver = try Receiver(script: "429:1,429:1,429:1,200", decode: true)
+        let stderr = scratch.root + "/stderr.txt"
+        let weft = try Self.tail(
+            scratch, url: "http://127.0.0.1:\(receiver.port)",
+            extra: ["--metrics-address", "127.0.0.1:0", "--unready-after", "1s"], stderr: stderr)
+        let base = try Self.metricsBase(stderr)
+        try Self.waitFor("/readyz to say the output is unreachable") {
+            let ready = Self.get(base + "/readyz")
+            return ready?.status == 503 && ready?.body.hasPrefix("output unreachable") == true
+        }
+        #expect(Self.get(base + "/healthz")?.status == 200, "waiting for the backend is being alive")
+        try Self.waitFor("\(expected.count) records") { Self.receivedRecords(receiver).count >= expected.count }
+        try Self.waitFor("/readyz to be ready again") { Self.get(base + "/readyz")?.body == "ready\n" }
+        try Self.waitFor("the collector's counters") {
+            Self.metrics(base)["weft_input_lines_total"] == Double(lines)
+        }
+        let samples = Self.metrics(base)
+        #expect(samples["weft_otlp_records_sent_total"] == Double(expected.count))
+        #expect(samples[#"weft_otlp_retries_total{cause="throttled"}"#] == 3)
+        #expect(samples["weft_otlp_request_duration_seconds_count"] == Double(receiver.requests.count))
+        #expect(samples["weft_files_open"] == 1)
+        #expect(samples["weft_otlp_dead_lettered_records_total"] == 0)
+        #expect(Self.stop(weft) == 0)
+    }
+
+    /// VmRSS and VmHWM of a process, in bytes.
+    static func memory(of pid: Int32) -> (rss: Int, peak: Int) {
+        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+        func field(_ name: String) -> Int {
+            let line = status.split(separator: "\n").first { $0.hasPrefix(name + ":") } ?? ""
+            return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
+        }
+        return (field("VmRSS"), field("VmHWM"))
+    }
+
+    @Test func memoryStaysFlatWhileTheBackendStalls() throws {
+        let scratch = try Scratch()
+        // 64 MiB of ordinary lines: far more than the sender's queue may hold.
+        let path = scratch.root + "/logs/big.log"
+        var chunk = ""
+        for index in 0..<8192 {
+            chunk += "2026-03-14T09:00:00.000Z INFO request \(index) served in 12 ms from the cache, all is well\n"
+        }
+        let data = Data(chunk.utf8)
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        let file = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        var size = 0
+        while size < 64 << 20 {
+            file.write(data)
+            size += data.count
+        }
+        try file.close()
+        let receiver = try Receiver(script: "stall:600")
+        let stderr = scratch.root + "/stderr.txt"
+        let weft = try Self.tail(
+            scratch, url: "http://127.0.0.1:\(receiver.port)",
+            extra: ["--metrics-address", "127.0.0.1:0", "--batch-max-records", "5000", "--otlp-timeout", "60s"],
+            stderr: stderr)
+        defer {
+            kill(weft.processIdentifier, SIGKILL)
+            weft.waitUntilExit()
+        }
+        let base = try Self.metricsBase(stderr)
+        // Reading pauses once the queue is full: the bytes read stop growing, far short of the file.
+        var read = -1.0
+        try Self.waitFor("reading to pause") {
+            let now = Self.metrics(base)["weft_input_bytes_total"] ?? 0
+            defer { read = now }
+            guard now > 0, now == read else {
+                usleep(1_200_000)  // the counters are published once a second
+                return false
+            }
+            return true
+        }
+        let before = Self.memory(of: weft.processIdentifier)
+        usleep(3_000_000)
+        let after = Self.memory(of: weft.processIdentifier)
+        let samples = Self.metrics(base)
+        #expect(samples["weft_input_bytes_total"] == read, "nothing more was read while the backend stalled")
+        #expect(read < Double(size / 4), "read \(read) of \(size) bytes before pausing")
+        #expect(samples["weft_otlp_queue_batches"] == 8)
+        #expect(abs(after.rss - before.rss) < 2 << 20, "RSS moved from \(before.rss) to \(after.rss)")
+        #expect(after.peak < 64 << 20, "peak RSS \(after.peak) bytes")
+        #expect(Self.get(base + "/healthz")?.status == 200)
+    }
+
+    @Test func httpsWithTheCAFileDeliversAndWithoutItRefusesTheCertificate() throws {
+        let scratch = try Scratch()
+        try FileManager.default.copyItem(atPath: Self.sample, toPath: scratch.root + "/logs/app.log")
+        let expected = try Self.expectedRecords(path: "logs/app.log", in: scratch)
+        let receiver = try Receiver(script: "200", decode: true, tls: true)
+        let trusted = Process()
+        trusted.executableURL = URL(fileURLWithPath: Self.binary)
+        trusted.currentDirectoryURL = URL(fileURLWithPath: scratch.root)
+        trusted.arguments = [
+            "logs/app.log", "--otlp-endpoint", "https://127.0.0.1:\(receiver.port)", "--otlp-ca-file",
+            Receiver.certificate,
+        ]
+        try trusted.run()
+        trusted.waitUntilExit()
+        #expect(trusted.terminationStatus == 0)
+        let bodies = Self.receivedRecords(receiver).map { $0["body"] as? String ?? "" }
+        #expect(bodies.sorted() == expected.map { $0["body"] as? String ?? "" }.sorted())
+
+        // Without the CA file the self-signed certificate is not trusted (the system's store is used): no request
+        // gets through, and the error says why.
+        let stranger = try Receiver(script: "200", tls: true)
+        let stderr = scratch.root + "/stderr.txt"
+        _ = FileManager.default.createFile(atPath: stderr, contents: nil)
+        let untrusted = Process()
+        untrusted.executableURL = URL(fileURLWithPath: Self.binary)
+        untrusted.currentDirectoryURL = URL(fileURLWithPath: scratch.root)
+        // (async-http-client keeps trying to connect until the timeout, then reports the handshake's failure.)
+        untrusted.arguments = [
+            "logs/app.log", "--otlp-endpoint", "https://127.0.0.1:\(stranger.port)", "--otlp-timeout", "1s",
+        ]
+        untrusted.standardError = FileHandle(forWritingAtPath: stderr)
+        try untrusted.run()
+        defer {
+            kill(untrusted.processIdentifier, SIGKILL)
+            untrusted.waitUntilExit()
+        }
+        try Self.waitFor("the certificate error") {
+            ((try? String(contentsOfFile: stderr, encoding: .utf8)) ?? "").contains("CERTIFICATE_VERIFY_FAILED")
+        }
+        #expect(stranger.requests.isEmpty)
     }
 }

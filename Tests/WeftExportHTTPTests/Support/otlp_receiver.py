@@ -12,6 +12,8 @@ was answered. The answers follow --script, a comma-separated list consumed one p
   400            that status (a refused batch)
   stall:S        wait S seconds, then answer 200
   drop           close the connection without answering
+
+With --tls-cert and --tls-key it serves https instead.
 """
 import argparse
 import gzip
@@ -28,6 +30,8 @@ parser.add_argument("--script", default="200")
 parser.add_argument(
     "--decode", action="store_true",
     help="decode each request with opentelemetry-proto and log its records (body, attributes, resource, times)")
+parser.add_argument("--tls-cert", help="serve https with this certificate (PEM)")
+parser.add_argument("--tls-key", help="the certificate's private key (PEM)")
 args = parser.parse_args()
 script = args.script.split(",")
 lock = threading.Lock()
@@ -142,5 +146,11 @@ class Handler(BaseHTTPRequestHandler):
 
 
 server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+if args.tls_cert:
+    import ssl
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(args.tls_cert, args.tls_key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
 print(server.server_address[1], flush=True)
 server.serve_forever()
