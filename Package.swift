@@ -17,6 +17,8 @@ let asyncHTTPClient = Package.Dependency.package(
 let nio = Package.Dependency.package(url: "https://github.com/apple/swift-nio", from: "2.101.0")
 let nioSSL = Package.Dependency.package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0")
 // `/metrics`: counters through the swift-metrics API, exposed in the Prometheus text format by swift-prometheus.
+// Weft's own log (to stderr, logfmt or JSON), through the swift-log API.
+let log = Package.Dependency.package(url: "https://github.com/apple/swift-log", from: "1.16.0")
 let metrics = Package.Dependency.package(url: "https://github.com/apple/swift-metrics", from: "2.5.0")
 let prometheus = Package.Dependency.package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0")
 
@@ -42,7 +44,7 @@ let package = Package(
             ]
         ),
     ],
-    dependencies: [argumentParser, yams, asyncHTTPClient, nio, nioSSL, metrics, prometheus],
+    dependencies: [argumentParser, yams, asyncHTTPClient, nio, nioSSL, log, metrics, prometheus],
     targets: [
         // PCRE2, found through pkg-config (Debian: libpcre2-dev).
         .systemLibrary(
@@ -88,6 +90,7 @@ let package = Package(
             dependencies: [
                 "WeftCore", "WeftPipeline", "WeftMultiline", "WeftIO",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -113,9 +116,14 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
+        // Weft's own log: swift-log's handler writing logfmt or JSON lines to stderr, rate-limited per message.
+        .target(
+            name: "WeftLog", dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
         // `/metrics` (Prometheus text format from swift-prometheus' registry), `/healthz` and `/readyz`, on SwiftNIO.
         .target(
             name: "WeftMetricsServer",
@@ -137,8 +145,9 @@ let package = Package(
             name: "weft",
             dependencies: [
                 "WeftPipeline", "WeftIO", "WeftCollector", "WeftExport", "WeftExportHTTP", "WeftSamples",
-                "WeftMetricsServer",
+                "WeftMetricsServer", "WeftLog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
@@ -150,7 +159,11 @@ let package = Package(
         .plugin(name: "EmbedParsers", capability: .buildTool(), dependencies: ["EmbedParsersTool"]),
 
         // Tests.
-        .target(name: "WeftTestSupport", dependencies: ["WeftCore"], swiftSettings: swiftSettings),
+        .target(
+            name: "WeftTestSupport",
+            dependencies: ["WeftCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "WeftRegexTests", dependencies: ["WeftRegex"], swiftSettings: swiftSettings),
         .testTarget(
             name: "WeftFramingTests", dependencies: ["WeftFraming", "WeftTestSupport"], swiftSettings: swiftSettings),
@@ -161,6 +174,7 @@ let package = Package(
             dependencies: [
                 "WeftCollector", "WeftIO", "WeftPipeline", "WeftTestSupport",
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -175,6 +189,11 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             exclude: ["Support"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WeftLogTests",
+            dependencies: ["WeftLog", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

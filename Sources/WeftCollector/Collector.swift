@@ -1,3 +1,4 @@
+import Logging
 import WeftCore
 import WeftIO
 import WeftPipeline
@@ -79,8 +80,9 @@ public struct Collector<Output: RecordOutput> {
     public private(set) var statistics = CollectorStatistics()
     let acknowledgements: Acknowledgements
     let store: CheckpointStore
-    /// Operator messages (file followed, rotated, unreadable; checkpoint trouble), one line each.
-    var log: (String) -> Void
+    /// Operator messages (file followed, rotated, unreadable; checkpoint trouble): a fixed message per kind of event,
+    /// the particulars as metadata (so that rate limiting and searching work by kind).
+    var logger: Logger
     /// Where ``run(clock:signals:statsInterval:hangup:report:isInterruption:prepareShutdown:)`` publishes the
     /// counters, once a second (nil: nowhere).
     public var metrics: CollectorMetrics?
@@ -140,16 +142,16 @@ public struct Collector<Output: RecordOutput> {
     ///
     /// - Parameters:
     ///   - acknowledgements: what `output` reports durability through.
-    ///   - log: where operator messages go (one line each, no newline).
+    ///   - logger: where operator messages go.
     public init(
         configuration: CollectorConfiguration, pipeline: Pipeline, output: Output, acknowledgements: Acknowledgements,
-        useInotify: Bool = true, log: @escaping (String) -> Void
+        useInotify: Bool = true, logger: Logger
     ) throws(CheckpointError) {
         self.configuration = configuration
         self.pipeline = pipeline
         self.output = output
         self.acknowledgements = acknowledgements
-        self.log = log
+        self.logger = logger
         store = CheckpointStore(directory: configuration.stateDirectory)
         try store.prepare()
         switch store.load() {
@@ -164,10 +166,12 @@ public struct Collector<Output: RecordOutput> {
             // Not knowing where files were read to, read them as on a first start (at-least-once: --read-from
             // beginning repeats what was read before; end skips what came meanwhile, as the user chose).
             firstStart = true
-            log(
-                "checkpoints \(store.path) are damaged (\(reason)); "
-                    + (movedTo.map { "moved to \($0); " } ?? "") + "files are read from their \(configuration.readFrom)"
-            )
+            logger.error(
+                "checkpoints damaged; files are read as on a first start",
+                metadata: [
+                    "path": "\(store.path)", "reason": "\(reason)", "moved_to": "\(movedTo ?? "-")",
+                    "read_from": "\(configuration.readFrom)",
+                ])
         }
         watcher = useInotify ? DirectoryWatcher() : nil
     }
@@ -225,7 +229,9 @@ public struct Collector<Output: RecordOutput> {
             let count = pread(fd, buffer.baseAddress, min(buffer.count, limit - total), off_t(tailers[index].offset))
             if count < 0 {
                 if errno == EINTR { continue }
-                log("cannot read \(tailers[index].path): \(String(cString: strerror(errno))); letting it go")
+                logger.error(
+                    "cannot read file; letting it go",
+                    metadata: ["path": "\(tailers[index].path)", "reason": "\(String(cString: strerror(errno)))"])
                 return (total, true)
             }
             if count == 0 { break }
@@ -258,9 +264,11 @@ public struct Collector<Output: RecordOutput> {
             // copytruncate: the writer started again at 0. What was read stays read; the new content is a new
             // source from its first byte.
             statistics.rotationsTruncated += 1
-            log(
-                "\(tailers[index].path) was truncated (\(tailers[index].offset) → \(info.st_size) bytes); reading it from 0"
-            )
+            logger.notice(
+                "file truncated; reading it from 0",
+                metadata: [
+                    "path": "\(tailers[index].path)", "offset": "\(tailers[index].offset)", "size": "\(info.st_size)",
+                ])
             try pipeline.closeSource(tailers[index].source, now: now, into: &output)
             tailers[index].source = pipeline.addSource(SourceInfo(path: tailers[index].path))
             tailers[index].offset = 0
@@ -287,10 +295,11 @@ public struct Collector<Output: RecordOutput> {
                 scanDue = true  // a new file probably has the name now
                 if info.st_nlink == 0 {
                     statistics.rotationsDeleted += 1
-                    log("\(tailers[index].path) was deleted; reading it to its end")
+                    logger.info("file deleted; reading it to its end", metadata: ["path": "\(tailers[index].path)"])
                 } else {
                     statistics.rotationsRenamed += 1
-                    log("\(tailers[index].path) was renamed or replaced; reading it to its end")
+                    logger.info(
+                        "file renamed or replaced; reading it to its end", metadata: ["path": "\(tailers[index].path)"])
                 }
             }
         }
@@ -394,13 +403,17 @@ public struct Collector<Output: RecordOutput> {
                 waitingForDescriptors += 1
                 if !descriptorsExhausted {
                     descriptorsExhausted = true
-                    log("out of file descriptors (\(String(cString: strerror(errno)))); more files wait their turn")
+                    logger.warning(
+                        "out of file descriptors; more files wait their turn",
+                        metadata: ["reason": "\(String(cString: strerror(errno)))"])
                 }
                 return false
             }
             statistics.openFailures += 1
             if unreadable.insert(path).inserted {
-                log("cannot open \(path): \(String(cString: strerror(errno))); the other files go on")
+                logger.warning(
+                    "cannot open file; the other files go on",
+                    metadata: ["path": "\(path)", "reason": "\(String(cString: strerror(errno)))"])
             }
             return false
         }
@@ -421,7 +434,9 @@ public struct Collector<Output: RecordOutput> {
             if checkpoint.identity.matches(fd: fd, device: key.device, inode: key.inode) && checkpoint.offset <= size {
                 start = checkpoint.offset
             } else {
-                log("\(path) is not the file its checkpoint was for (or is shorter now); reading it from 0")
+                logger.notice(
+                    "file is not the one its checkpoint was for (or is shorter now); reading it from 0",
+                    metadata: ["path": "\(path)"])
             }
         } else if initial && firstStart && configuration.readFrom == .end {
             start = size
@@ -437,7 +452,7 @@ public struct Collector<Output: RecordOutput> {
             checkpointsDirty = true
             saveSoon = true
         }
-        log("following \(path) from byte \(start)")
+        logger.info("following file", metadata: ["path": "\(path)", "offset": "\(start)"])
         return true
     }
 
@@ -471,9 +486,9 @@ public struct Collector<Output: RecordOutput> {
                         lastGrowth: now, rotatedAt: now))
                 seen.insert(key)
                 statistics.filesDiscovered += 1
-                log(
-                    "\(checkpoint.path) was rotated to \(path) while weft was stopped; reading it from byte \(checkpoint.offset)"
-                )
+                logger.info(
+                    "file rotated while weft was stopped; reading it from its checkpoint",
+                    metadata: ["was": "\(checkpoint.path)", "path": "\(path)", "offset": "\(checkpoint.offset)"])
                 break
             }
         }
@@ -525,7 +540,9 @@ public struct Collector<Output: RecordOutput> {
             statistics.checkpointWrites += 1
         } catch {
             statistics.checkpointFailures += 1
-            log("\(error); checkpoints are kept in memory and written again at the next interval")
+            logger.error(
+                "cannot write checkpoints; they are kept in memory and written again at the next interval",
+                metadata: ["reason": "\(error)"])
             if force { throw error }
         }
         nextCheckpointWrite = now + configuration.checkpointInterval
@@ -592,7 +609,9 @@ public struct Collector<Output: RecordOutput> {
         } catch {
             // An output that cannot take the last records (gone, or still full at the deadline): what it did not
             // acknowledge stays before the checkpoints, to be read again at the next start.
-            log("the output did not take the last records (\(error)); their files' checkpoints stay before them")
+            logger.warning(
+                "the output did not take the last records; their files' checkpoints stay before them",
+                metadata: ["reason": "\(error)"])
         }
         noteOffsets(now: now)
         while acknowledgements.acknowledged < pipeline.lastSequence && MonotonicClock.now() < deadline {
@@ -601,7 +620,8 @@ public struct Collector<Output: RecordOutput> {
             nanosleep(&pause, nil)
         }
         if acknowledgements.acknowledged < pipeline.lastSequence {
-            log("the output did not acknowledge every record in time; their files' checkpoints stay before them")
+            logger.warning(
+                "the output did not acknowledge every record in time; their files' checkpoints stay before them")
         }
         try commitAcknowledged(now: now, force: true)
         for tailer in tailers { close(tailer.fd) }

@@ -1,3 +1,4 @@
+import Logging
 import Synchronization
 import WeftIO
 
@@ -17,13 +18,13 @@ public final class DeadLetterDirectory: Sendable {
     public let path: String
     public let maxBytes: Int64
     private let state = Mutex((files: [(name: String, size: Int64)](), total: Int64(0), evicted: 0))
-    private let log: @Sendable (String) -> Void
+    private let logger: Logger
 
     /// Creates the directory if needed and takes stock of what is in it.
-    public init(path: String, maxBytes: Int64 = 64 << 20, log: @escaping @Sendable (String) -> Void) throws(OTLPError) {
+    public init(path: String, maxBytes: Int64 = 64 << 20, logger: Logger) throws(OTLPError) {
         self.path = path
         self.maxBytes = maxBytes
-        self.log = log
+        self.logger = logger
         if mkdir(path, 0o700) != 0 && errno != EEXIST {
             throw OTLPError(description: "cannot create \(path): \(String(cString: strerror(errno)))")
         }
@@ -56,13 +57,17 @@ public final class DeadLetterDirectory: Sendable {
         let file = path + "/" + name
         let fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
-            log("cannot keep a refused batch in \(file): \(String(cString: strerror(errno)))")
+            logger.error(
+                "cannot keep a refused batch",
+                metadata: ["path": "\(file)", "reason": "\(String(cString: strerror(errno)))"])
             return nil
         }
         let ok = batch.payload.withUnsafeBytes { writeAll(fd, $0).1 == nil } && fsync(fd) == 0
         close(fd)
         guard ok else {
-            log("cannot keep a refused batch in \(file): \(String(cString: strerror(errno)))")
+            logger.error(
+                "cannot keep a refused batch",
+                metadata: ["path": "\(file)", "reason": "\(String(cString: strerror(errno)))"])
             unlink(file)
             return nil
         }
@@ -79,7 +84,9 @@ public final class DeadLetterDirectory: Sendable {
         }
         for name in removed {
             unlink(path + "/" + name)
-            log("dead-letter directory \(path) is over \(maxBytes) bytes: removed its oldest batch \(name)")
+            logger.warning(
+                "dead-letter directory over its bound: removed its oldest batch",
+                metadata: ["path": "\(path)", "max_bytes": "\(maxBytes)", "removed": "\(name)"])
         }
         return file
     }

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import CoreMetrics
 import Dispatch
+import Logging
 import NIOCore
 import NIOHTTP1
 import NIOSSL
@@ -149,7 +150,7 @@ public final class OTLPSender: Sendable {
     private let acknowledgements: Acknowledgements
     private let deadLetter: DeadLetterDirectory?
     private let compress: (@Sendable ([UInt8]) -> [UInt8])?
-    private let log: @Sendable (String) -> Void
+    private let logger: Logger
     private let client: HTTPClient
     private let headers: HTTPHeaders
     private let metrics: SenderMetrics
@@ -182,7 +183,7 @@ public final class OTLPSender: Sendable {
         endpoint: OTLPEndpoint, acknowledgements: Acknowledgements, retry: RetryPolicy = RetryPolicy(),
         maxQueued: Int = 8, deadLetter: DeadLetterDirectory?, compress: (@Sendable ([UInt8]) -> [UInt8])?,
         metrics: any MetricsFactory = MetricsSystem.factory, heartbeat: Heartbeat? = nil,
-        log: @escaping @Sendable (String) -> Void
+        logger: Logger
     ) throws {
         precondition(maxQueued >= 1)
         self.endpoint = endpoint
@@ -191,7 +192,7 @@ public final class OTLPSender: Sendable {
         self.acknowledgements = acknowledgements
         self.deadLetter = deadLetter
         self.compress = endpoint.compression == .gzip ? compress : nil
-        self.log = log
+        self.logger = logger
         self.metrics = SenderMetrics(factory: metrics)
         self.heartbeat = heartbeat
         slots = DispatchSemaphore(value: maxQueued)
@@ -352,9 +353,12 @@ public final class OTLPSender: Sendable {
                 metrics.recordsSent.increment(by: batch.records)
                 if rejected.count > 0 { metrics.partialRejected.increment(by: rejected.count) }
                 if rejected.count > 0 {
-                    log(
-                        "the OTLP endpoint accepted a batch in part: \(rejected.count) of \(batch.records) records rejected"
-                            + (rejected.message.map { " (\($0))" } ?? ""))
+                    logger.warning(
+                        "the OTLP endpoint accepted a batch in part",
+                        metadata: [
+                            "rejected": "\(rejected.count)", "records": "\(batch.records)",
+                            "reason": "\(rejected.message ?? "-")",
+                        ])
                 }
                 return true
             case .refused:
@@ -367,9 +371,12 @@ public final class OTLPSender: Sendable {
                 }
                 metrics.deadLetteredBatches.increment()
                 metrics.deadLetteredRecords.increment(by: batch.records)
-                log(
-                    "the OTLP endpoint refused a batch of \(batch.records) records with HTTP \(code); "
-                        + (kept.map { "kept in \($0)" } ?? "not kept (no dead-letter directory)"))
+                logger.error(
+                    "the OTLP endpoint refused a batch; it is not retried",
+                    metadata: [
+                        "status": "\(code)", "records": "\(batch.records)",
+                        "kept_in": "\(kept ?? "nowhere (no dead-letter directory)")",
+                    ])
                 return true
             case .retry:
                 if let status {
@@ -385,9 +392,13 @@ public final class OTLPSender: Sendable {
                 state.withLock { $0.statistics.failingSince = $0.statistics.failingSince ?? started }
                 let wait = retry.delay(afterAttempt: attempt, retryAfter: retryAfter, random: &random)
                 if attempt == 1 || attempt % 10 == 0 {
-                    log(
-                        "sending to \(endpoint.url) failed (\(status.map { "HTTP \($0)" } ?? failure ?? "no response")); "
-                            + "retrying in \(wait / 1_000_000) ms (attempt \(attempt))")
+                    logger.warning(
+                        "sending to the OTLP endpoint failed; retrying",
+                        metadata: [
+                            "url": "\(endpoint.url)",
+                            "reason": "\(status.map { "HTTP \($0)" } ?? failure ?? "no response")",
+                            "retry_in_ms": "\(wait / 1_000_000)", "attempt": "\(attempt)",
+                        ])
                 }
                 if wake.wait(timeout: .now() + .nanoseconds(Int(clamping: wait))) == .success {
                     wake.signal()  // keep the wake-up for the loop

@@ -114,7 +114,7 @@ struct OTLPOptions: ParsableArguments {
         let gzip = try GzipOnSenderThread()
         let sender = try OTLPSender(
             endpoint: endpoint, acknowledgements: Acknowledgements(), maxQueued: maxQueuedBatches, deadLetter: nil,
-            compress: { gzip.compress($0) }, log: { writeStandardError("weft: \($0)\n") })
+            compress: { gzip.compress($0) }, logger: SelfLogOptions.logger())
         return OTLPOutput(sender: sender, batching: batching(), scopeVersion: Weft.configuration.version)
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CoreMetrics
+import Logging
 import Prometheus
 import WeftCore
 import WeftExportHTTP
@@ -37,7 +38,7 @@ struct Observability {
     ///   - sender: the OTLP sender's counters, when records go to one.
     mutating func serve(
         at address: String, liveWindow: Int64, unreadyAfter: Int64, acknowledgements: Acknowledgements,
-        sender: OTLPSender?, log: (String) -> Void
+        sender: OTLPSender?, logger: Logger
     ) throws {
         guard let registry else { return }
         let heartbeat = self.heartbeat
@@ -54,7 +55,8 @@ struct Observability {
         } catch {
             throw ValidationError("cannot serve --metrics-address \(address): \(error)")
         }
-        log("serving /metrics, /healthz and /readyz on http://\(server!.address)")
+        logger.info(
+            "serving /metrics, /healthz and /readyz", metadata: ["address": "http://\(server!.address)"])
     }
 
     func close() {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Logging
 import WeftCollector
 import WeftCore
 import WeftExport
@@ -88,6 +89,8 @@ struct Tail: ParsableCommand {
 
     @OptionGroup(title: "OTLP/HTTP output") var otlp: OTLPOptions
 
+    @OptionGroup(title: "Weft's own log") var selfLog: SelfLogOptions
+
     @Argument(help: "Globs of the files to follow (quote them so the shell does not expand them).")
     var globs: [String]
 
@@ -103,6 +106,7 @@ struct Tail: ParsableCommand {
     func run() throws {
         let signals = try SignalSource(signals: [SIGINT, SIGTERM, SIGHUP])
         signal(SIGPIPE, SIG_IGN)  // a closed output is an error to report, not a silent death
+        let logger = selfLog.logger()
         var configuration = options.configuration()
         if let maxBufferBytes { configuration.multiline.maxPendingBytes = maxBufferBytes.value }
         let pipeline = Pipeline(parsers: try options.parserSet(), configuration: configuration)
@@ -112,9 +116,12 @@ struct Tail: ParsableCommand {
         var maxOpenFiles = self.maxOpenFiles
         if maxOpenFiles > descriptors - Self.reservedDescriptors {
             maxOpenFiles = max(1, descriptors - Self.reservedDescriptors)
-            writeStandardError(
-                "weft: --max-open-files \(self.maxOpenFiles) is more than the descriptor limit allows "
-                    + "(\(descriptors)); following at most \(maxOpenFiles) files at once\n")
+            logger.warning(
+                "--max-open-files is more than the descriptor limit allows",
+                metadata: [
+                    "max_open_files": "\(self.maxOpenFiles)", "descriptor_limit": "\(descriptors)",
+                    "following_at_most": "\(maxOpenFiles)",
+                ])
         }
         collectorConfiguration.readFrom = readFrom
         collectorConfiguration.ignoreOlder = ignoreOlder?.nanoseconds
@@ -128,13 +135,12 @@ struct Tail: ParsableCommand {
         collectorConfiguration.shutdownTimeout = shutdownTimeout.nanoseconds
 
         let acknowledgements = Acknowledgements()
-        let log: @Sendable (String) -> Void = { writeStandardError("weft: \($0)\n") }
         var observability = Observability(serving: metricsAddress != nil)
         defer { observability.close() }
         if let endpoint = try otlp.endpoint() {
             try follow(
                 otlp: endpoint, configuration: collectorConfiguration, pipeline: pipeline,
-                acknowledgements: acknowledgements, signals: signals, observability: &observability, log: log)
+                acknowledgements: acknowledgements, signals: signals, observability: &observability, logger: logger)
             return
         }
         let outputFD = try openOutput()
@@ -147,8 +153,8 @@ struct Tail: ParsableCommand {
         fileOutput.heartbeat = observability.heartbeat
         var collector = try Collector(
             configuration: collectorConfiguration, pipeline: pipeline, output: fileOutput,
-            acknowledgements: acknowledgements, useInotify: !noInotify, log: log)
-        try observe(&collector, with: &observability, acknowledgements: acknowledgements, sender: nil, log: log)
+            acknowledgements: acknowledgements, useInotify: !noInotify, logger: logger)
+        try observe(&collector, with: &observability, acknowledgements: acknowledgements, sender: nil, logger: logger)
         let path = output
         try collector.run(
             clock: SystemClock(), signals: signals, statsInterval: statsInterval?.nanoseconds,
@@ -158,7 +164,7 @@ struct Tail: ParsableCommand {
                 let fd = try Self.open(path)
                 try output.replaceDescriptor(with: fd)
                 close(old)
-                writeStandardError("weft: reopened \(path)\n")
+                logger.info("reopened the output", metadata: ["path": "\(path)"])
             },
             report: { statistics, pipeline, output in
                 writeStandardError(Self.statsLine(statistics, pipeline, output) + "\n")
@@ -175,22 +181,23 @@ struct Tail: ParsableCommand {
     private func follow(
         otlp endpoint: OTLPEndpoint, configuration: CollectorConfiguration, pipeline: Pipeline,
         acknowledgements: Acknowledgements, signals: SignalSource, observability: inout Observability,
-        log: @escaping @Sendable (String) -> Void
+        logger: Logger
     ) throws {
         try CheckpointStore(directory: stateDir).prepare()  // the dead-letter directory lives in it
-        let deadLetter = try DeadLetterDirectory(path: stateDir + "/dead-letter", log: log)
+        let deadLetter = try DeadLetterDirectory(path: stateDir + "/dead-letter", logger: logger)
         let gzip = try GzipOnSenderThread()
         let sender = try OTLPSender(
             endpoint: endpoint, acknowledgements: acknowledgements, maxQueued: otlp.maxQueuedBatches,
             deadLetter: deadLetter, compress: { gzip.compress($0) }, metrics: observability.factory,
-            heartbeat: observability.heartbeat, log: log)
+            heartbeat: observability.heartbeat, logger: logger)
         var output = OTLPOutput(sender: sender, batching: otlp.batching(), scopeVersion: Weft.configuration.version)
         output.interruption = signals.fd
         output.handsOverOnlyOnFlush = true
         var collector = try Collector(
             configuration: configuration, pipeline: pipeline, output: output, acknowledgements: acknowledgements,
-            useInotify: !noInotify, log: log)
-        try observe(&collector, with: &observability, acknowledgements: acknowledgements, sender: sender, log: log)
+            useInotify: !noInotify, logger: logger)
+        try observe(
+            &collector, with: &observability, acknowledgements: acknowledgements, sender: sender, logger: logger)
         try collector.run(
             clock: SystemClock(), signals: signals, statsInterval: statsInterval?.nanoseconds,
             report: { statistics, pipeline, output in
@@ -208,7 +215,7 @@ struct Tail: ParsableCommand {
     /// Publishes the collector's counters and heartbeat, and serves them at --metrics-address.
     private func observe<Output>(
         _ collector: inout Collector<Output>, with observability: inout Observability,
-        acknowledgements: Acknowledgements, sender: OTLPSender?, log: (String) -> Void
+        acknowledgements: Acknowledgements, sender: OTLPSender?, logger: Logger
     ) throws {
         guard let metricsAddress else { return }
         collector.metrics = CollectorMetrics(factory: observability.factory)
@@ -217,7 +224,7 @@ struct Tail: ParsableCommand {
         let liveWindow = max(30_000_000_000, 4 * pollInterval.nanoseconds, 4 * globInterval.nanoseconds)
         try observability.serve(
             at: metricsAddress, liveWindow: liveWindow, unreadyAfter: unreadyAfter.nanoseconds,
-            acknowledgements: acknowledgements, sender: sender, log: log)
+            acknowledgements: acknowledgements, sender: sender, logger: logger)
     }
 
     /// The sender's counters as logfmt fields.

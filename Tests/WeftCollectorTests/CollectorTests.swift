@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Testing
 import WeftCollector
 import WeftCore
@@ -61,7 +62,7 @@ import WeftTestSupport
                 configuration: configuration,
                 pipeline: Pipeline(parsers: try .make(), configuration: pipelineConfiguration),
                 output: CollectingSink(acknowledgements: acknowledgements), acknowledgements: acknowledgements,
-                useInotify: false, log: { _ in })
+                useInotify: false, logger: CapturingLogHandler.silent)
         }
 
         /// Rounds until nothing is read; then, twice, `milliseconds` more of time and rounds until nothing is read
@@ -243,15 +244,19 @@ import WeftTestSupport
         try FileManager.default.createDirectory(atPath: workspace.state, withIntermediateDirectories: true)
         try "{not json".write(toFile: workspace.state + "/checkpoints.json", atomically: true, encoding: .utf8)
         workspace.append("app.log", "x\n")
-        var messages: [String] = []
+        let messages = CapturingLogHandler.Store()
         let acknowledgements = Acknowledgements()
         var collector = try Collector(
             configuration: CollectorConfiguration(globs: [workspace.logs + "/*.log"], stateDirectory: workspace.state),
             pipeline: Pipeline(parsers: try .make()), output: CollectingSink(acknowledgements: acknowledgements),
-            acknowledgements: acknowledgements, useInotify: false, log: { messages.append($0) })
+            acknowledgements: acknowledgements, useInotify: false, logger: CapturingLogHandler.logger(messages))
         try collector.step(now: 0)
         try collector.shutdown(now: 1)
-        #expect(messages.first?.contains("are damaged") == true)
+        let damaged = try #require(messages.all.first)
+        #expect(damaged.level == .error)
+        #expect(damaged.message == "checkpoints damaged; files are read as on a first start")
+        #expect(damaged.metadata["path"] == "\(workspace.state)/checkpoints.json")
+        #expect(damaged.metadata["moved_to"]?.description.contains("damaged") == true)
         let aside = try FileManager.default.contentsOfDirectory(atPath: workspace.state).filter {
             $0.contains("damaged")
         }

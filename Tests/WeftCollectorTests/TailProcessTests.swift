@@ -347,6 +347,41 @@ import Testing
         #expect(!output.bodies.contains("INFO never read"))
     }
 
+    /// `--log-format json`: every line Weft writes about itself on stderr is one JSON object; `--log-level` hides
+    /// what is below it. The records stay in their own output.
+    @Test(arguments: ["info", "warning"])
+    func selfLogIsJSONWhenAskedForAndFiltersByLevel(level: String) throws {
+        let scratch = try Scratch("self-log")
+        defer { scratch.remove() }
+        scratch.append("logs/app.log", "INFO one\n")
+        let output = RecordsFile(path: scratch.path("out.jsonl"))
+        let weft = try WeftProcess(
+            [
+                "tail", "logs/*.log", "missing/*.log", "--state-dir", "state", "--output", "out.jsonl",
+                "--flush-timeout", "20ms", "--log-format", "json", "--log-level", level,
+            ], in: scratch)
+        try Self.waitFor("the record", timeout: 20) {
+            try output.poll()
+            return output.bodies == ["INFO one"]
+        }
+        #expect(try weft.terminate() == 0)
+        let lines = scratch.read("stderr.txt").split(separator: "\n")
+        let objects = lines.compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String]
+        }
+        #expect(objects.count == lines.count, "every line is a JSON object: \(lines)")
+        let following = objects.filter { $0["msg"] == "following file" }
+        if level == "info" {
+            #expect(following.count == 1)
+            #expect(following.first?["path"] == "logs/app.log")
+            #expect(following.first?["level"] == "info")
+            #expect(following.first?["time"]?.hasSuffix("Z") == true)
+        } else {
+            #expect(following.isEmpty)
+            #expect(objects.allSatisfy { ["warning", "error", "critical"].contains($0["level"] ?? "") })
+        }
+    }
+
     /// SIGHUP after a log rotator moved `--output` away: weft writes to a new file at the path, the moved one keeps
     /// what was written before.
     @Test func sighupReopensTheOutputFile() throws {
@@ -365,7 +400,7 @@ import Testing
         #expect(rename(scratch.path("out.jsonl"), scratch.path("out.jsonl.1")) == 0)
         kill(weft.pid, SIGHUP)
         try Self.waitFor("weft to reopen its output", timeout: 20) {
-            scratch.read("stderr.txt").contains("reopened out.jsonl")
+            scratch.read("stderr.txt").contains(#"msg="reopened the output" path=out.jsonl"#)
         }
         scratch.append("logs/app.log", "INFO after\n")
         let after = RecordsFile(path: scratch.path("out.jsonl"))

@@ -90,7 +90,7 @@ final class Receiver {
         endpoint.headers = headers
         return try OTLPSender(
             endpoint: endpoint, acknowledgements: acknowledgements, retry: Self.fastRetry, maxQueued: maxQueued,
-            deadLetter: deadLetter, compress: nil, metrics: metrics, log: { _ in })
+            deadLetter: deadLetter, compress: nil, metrics: metrics, logger: CapturingLogHandler.silent)
     }
 
     /// Waits (bounded) until every record up to `sequence` is acknowledged.
@@ -179,7 +179,7 @@ final class Receiver {
             .path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let acknowledgements = Acknowledgements()
-        let deadLetter = try DeadLetterDirectory(path: directory, log: { _ in })
+        let deadLetter = try DeadLetterDirectory(path: directory, logger: CapturingLogHandler.silent)
         let sender = try sender(receiver, acknowledgements: acknowledgements, deadLetter: deadLetter)
         try sender.enqueue(batch(1, "refused"))
         try sender.enqueue(batch(2, "accepted"))

@@ -205,8 +205,10 @@ extension TailToOTLPTests {
         var base: String?
         try waitFor("the metrics address") {
             let text = (try? String(contentsOfFile: stderr, encoding: .utf8)) ?? ""
-            guard let range = text.range(of: "/readyz on ") else { return false }
-            base = text[range.upperBound...].split(separator: "\n").first.map(String.init)
+            guard let line = text.split(separator: "\n").first(where: { $0.contains("serving /metrics") }),
+                let range = line.range(of: "address=")
+            else { return false }
+            base = line[range.upperBound...].split(separator: " ").first.map(String.init)
             return base != nil
         }
         return base!
