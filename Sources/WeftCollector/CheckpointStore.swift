@@ -63,8 +63,14 @@ public struct CheckpointStore {
 
     /// Creates the directory if needed (mode 0700).
     public func prepare() throws(CheckpointError) {
-        if mkdir(directory, 0o700) != 0 && errno != EEXIST {
-            throw CheckpointError(operation: "create", path: directory, errno: errno)
+        // Parents too (`weft run` keeps each source's checkpoints in STATE_DIR/NAME).
+        var prefix = directory.hasPrefix("/") ? "/" : ""
+        for part in directory.split(separator: "/") {
+            prefix += part
+            if mkdir(prefix, 0o700) != 0 && errno != EEXIST {
+                throw CheckpointError(operation: "create", path: prefix, errno: errno)
+            }
+            prefix += "/"
         }
         var info = stat()
         guard stat(directory, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {

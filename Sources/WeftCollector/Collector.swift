@@ -559,40 +559,97 @@ public struct Collector<Output: RecordOutput> {
         isInterruption: (any Error) -> Bool = { _ in false },
         prepareShutdown: (inout Output, Int64) -> Void = { _, _ in }
     ) throws {
+        var one = [self]
+        defer { self = one[0] }
+        try Self.run(
+            &one, clock: clock, signals: signals, statsInterval: statsInterval, hangup: hangup,
+            report: { report($1.statistics, $1.pipeline, $1.output) }, isInterruption: isInterruption,
+            prepareShutdown: prepareShutdown)
+    }
+
+    /// Runs several collectors (one per source block of a configuration file) in turn on this thread until SIGTERM
+    /// or SIGINT, then shuts each down. Each has its own pipeline, output and checkpoints; they share the signals,
+    /// the wait and the deadline of the shutdown. `report` gets each collector's index and the collector. At shutdown,
+    /// collectors whose output `goesFirst` (one that left a record half written on a shared descriptor) shut down
+    /// before the others.
+    public static func run(
+        _ collectors: inout [Self], clock: any PipelineClock, signals: SignalSource, statsInterval: Int64? = nil,
+        hangup: (inout Output) throws -> Void = { _ in },
+        report: (Int, Self) -> Void = { _, _ in },
+        isInterruption: (any Error) -> Bool = { _ in false },
+        prepareShutdown: (inout Output, Int64) -> Void = { _, _ in },
+        goesFirst: (Output) -> Bool = { _ in false }
+    ) throws {
         var nextReport = statsInterval.map { clock.now() + $0 } ?? .max
         var nextPublish = Int64.min
-        while signals.received() == nil {
-            heartbeat?.beat()
-            if signals.take(SIGHUP) > 0 { try hangup(&output) }
-            let now = clock.now()
-            let busy: Bool
-            do {
-                busy = try step(now: now)
-            } catch  where isInterruption(error) {
-                continue  // a signal arrived while the output was full: see which one
+        var started = false
+        loop: while signals.received() == nil {
+            collectors.first?.heartbeat?.beat()
+            if signals.take(SIGHUP) > 0 {
+                for index in collectors.indices { try hangup(&collectors[index].output) }
             }
-            if let heartbeat, !heartbeat.started { heartbeat.started = true }
-            if metrics != nil, now >= nextPublish || now < nextPublish - 1_000_000_000 {
-                metrics!.publish(statistics, pipeline: pipeline)
+            let now = clock.now()
+            var busy = false
+            for index in collectors.indices {
+                do {
+                    if try collectors[index].step(now: now) { busy = true }
+                } catch  where isInterruption(error) {
+                    continue loop  // a signal arrived while the output was full: see which one
+                }
+            }
+            if !started {
+                started = true
+                for collector in collectors { collector.heartbeat?.started = true }
+            }
+            if now >= nextPublish || now < nextPublish - 1_000_000_000 {
+                for index in collectors.indices { collectors[index].publishMetrics() }
                 nextPublish = now + 1_000_000_000
             }
             if now >= nextReport, let statsInterval {
-                report(statistics, pipeline, output)
+                for (index, collector) in collectors.enumerated() { report(index, collector) }
                 nextReport = now + statsInterval
             }
             if busy { continue }
-            var wake = min(nextScan, now + configuration.pollInterval, nextReport)
-            if let deadline = pipeline.nextDeadline { wake = min(wake, deadline) }
-            if let delay = output.flushDelay { wake = min(wake, now + delay) }
-            if checkpointsDirty { wake = min(wake, nextCheckpointWrite) }
+            var wake = min(now + 60_000_000_000, nextReport)
             var watched = [pollfd(fd: signals.fd, events: Int16(POLLIN), revents: 0)]
-            if let fd = wakeDescriptor { watched.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
+            for collector in collectors {
+                wake = min(wake, collector.wakeTime(now: now))
+                if let fd = collector.wakeDescriptor {
+                    watched.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0))
+                }
+            }
             let milliseconds = Int32(clamping: max(0, (wake - now + 999_999) / 1_000_000))
             _ = poll(&watched, nfds_t(watched.count), milliseconds)
         }
-        let deadline = MonotonicClock.now() + configuration.shutdownTimeout
-        prepareShutdown(&output, configuration.shutdownTimeout)
-        try shutdown(now: clock.now(), deadline: deadline)
+        let deadline = MonotonicClock.now() + (collectors.map(\.configuration.shutdownTimeout).max() ?? 0)
+        var failure: (any Error)?
+        let order =
+            collectors.indices.filter { goesFirst(collectors[$0].output) }
+            + collectors.indices.filter { !goesFirst(collectors[$0].output) }
+        for index in order {
+            let timeout = max(0, deadline - MonotonicClock.now())
+            prepareShutdown(&collectors[index].output, timeout)
+            do {
+                try collectors[index].shutdown(now: clock.now(), deadline: deadline)
+            } catch {
+                failure = failure ?? error  // the others still shut down and save their checkpoints
+            }
+            collectors[index].publishMetrics()
+        }
+        if let failure { throw failure }
+    }
+
+    /// When this collector next has something to do without new input: a glob scan, a poll for growth, a flush
+    /// timeout, an output's batch, a checkpoint write.
+    func wakeTime(now: Int64) -> Int64 {
+        var wake = min(nextScan, now + configuration.pollInterval)
+        if let deadline = pipeline.nextDeadline { wake = min(wake, deadline) }
+        if let delay = output.flushDelay { wake = min(wake, now + delay) }
+        if checkpointsDirty { wake = min(wake, nextCheckpointWrite) }
+        return wake
+    }
+
+    mutating func publishMetrics() {
         metrics?.publish(statistics, pipeline: pipeline)
     }
 

@@ -1,3 +1,4 @@
+import Synchronization
 import WeftCore
 import WeftOutput
 
@@ -110,6 +111,12 @@ public struct FileOutput: RecordOutput {
     public var deadline: Int64?
     /// Beaten at least once a second while a flush waits for a slow reader: waiting is being alive.
     public var heartbeat: Heartbeat?
+    /// Set when several outputs write to one descriptor (one per source block of a configuration file), each with
+    /// its own ``SharedDescriptor/Slot``: while one of them has written part of its buffer (a flush cut short), the
+    /// others hold theirs back, so that no record is interleaved into another.
+    public var sharing: SharedDescriptor.Slot?
+    /// A flush was cut short after writing part of the buffer: the buffer starts in the middle of a record.
+    public private(set) var isMidRecord = false
 
     /// Writes every buffered byte, blocking until the descriptor has taken them all, then acknowledges the records.
     ///
@@ -117,6 +124,7 @@ public struct FileOutput: RecordOutput {
     ///   the buffer; the rest stay in it, and nothing more is acknowledged.
     public mutating func flush() throws(WriteError) {
         if buffer.isEmpty { return }
+        if let sharing, !sharing.mayWrite { return }  // another output's record is half written: it goes first
         let started = MonotonicClock.now()
         let (written, failure) =
             interruption == nil && deadline == nil && heartbeat == nil
@@ -125,10 +133,16 @@ public struct FileOutput: RecordOutput {
         writeNanoseconds += MonotonicClock.now() - started
         bytesWritten += Int64(written)
         if let failure {
+            if written > 0 { isMidRecord = true }
+            if isMidRecord { sharing?.holdUntilFinished() }
             buffer.removeFirst(written)
             let error = WriteError(errno: failure, name: name)
             if !error.isInterruption { acknowledgements?.fail(error) }
             throw error
+        }
+        if isMidRecord {
+            isMidRecord = false
+            sharing?.finished()
         }
         // One huge record may have grown the buffer: give that memory back.
         buffer.removeAll(maxRetainedCapacity: Swift.max(threshold * 4, 1 << 20))
@@ -232,5 +246,35 @@ public struct WriteError: Error, Equatable, Sendable, CustomStringConvertible {
 
     public var description: String {
         "cannot write to \(name): \(String(cString: strerror(errno))) (errno \(errno))"
+    }
+}
+
+/// One descriptor written by several ``FileOutput``s in turn (on one thread): which of them, if any, has left a
+/// record half written.
+public final class SharedDescriptor: Sendable {
+    private let holder = Mutex<Int?>(nil)
+    private let slots = Mutex(0)
+
+    public init() {}
+
+    /// A new writer's place.
+    public func slot() -> Slot {
+        Slot(
+            shared: self,
+            id: slots.withLock {
+                $0 += 1; return $0
+            })
+    }
+
+    public struct Slot: Sendable {
+        let shared: SharedDescriptor
+        let id: Int
+
+        /// No other writer has a record half written.
+        var mayWrite: Bool { shared.holder.withLock { $0 == nil || $0 == id } }
+        func holdUntilFinished() { shared.holder.withLock { $0 = id } }
+        func finished() { shared.holder.withLock { if $0 == id { $0 = nil } } }
+        /// This writer has a record half written and must finish it before the others write.
+        public var isHolding: Bool { shared.holder.withLock { $0 == id } }
     }
 }

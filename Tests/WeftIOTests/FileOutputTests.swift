@@ -186,6 +186,69 @@ import WeftOutput
         #expect((acks.failure as? WriteError)?.isBrokenPipe == true)
     }
 
+    /// Two outputs on one descriptor (a configuration's source blocks): when a flush is cut short half way through
+    /// the buffer, the other output holds its records back until the first has finished, so no line is torn.
+    @Test func aSharedDescriptorNeverInterleavesRecords() throws {
+        let (readEnd, writeEnd) = try makePipe()
+        defer { close(readEnd) }
+        #expect(fcntl(writeEnd, 1031, 4096) >= 4096)  // F_SETPIPE_SZ: a small pipe fills fast
+        let capacity = Int(fcntl(writeEnd, 1032))  // F_GETPIPE_SZ
+        let (signalRead, signalWrite) = try makePipe()
+        defer {
+            close(signalRead)
+            close(signalWrite)
+        }
+        let shared = SharedDescriptor()
+        var first = FileOutput(fd: writeEnd, name: "pipe", threshold: 1 << 20)
+        var second = FileOutput(fd: writeEnd, name: "pipe", threshold: 1 << 20)
+        for output in [0, 1] {
+            var writer = output == 0 ? first : second
+            writer.writesOnlyOnFlush = true
+            writer.interruption = signalRead
+            writer.sharing = shared.slot()
+            writer.describe(0, as: SourceInfo(path: "/var/log/\(output).log"))
+            for index in 0..<100 {
+                try Array("output \(output) record \(index) \(String(repeating: "x", count: 100))".utf8)
+                    .withUnsafeBytes { body in
+                        try writer.write(
+                            Record(
+                                source: 0, stream: .stdout, time: 0, observedTime: 0, body: body, lineCount: 1,
+                                parser: nil, flushReason: .nextRecord, sequence: UInt64(index + 1)))
+                    }
+            }
+            if output == 0 { first = writer } else { second = writer }
+        }
+        // Once the pipe is full, the "signal" arrives: the first flush stops part way.
+        let signaller = Thread {
+            var queued: Int32 = 0
+            while ioctl(readEnd, UInt(FIONREAD), &queued) == 0 && Int(queued) < capacity { usleep(1000) }
+            var byte: UInt8 = 1
+            _ = write(signalWrite, &byte, 1)
+        }
+        signaller.start()
+        #expect(throws: WriteError.self) { try first.flush() }
+        #expect(first.isMidRecord)
+        #expect(first.sharing?.isHolding == true)
+        try second.flush()  // holds back: nothing of it reaches the pipe
+        #expect(second.bufferedByteCount > 0)
+        var consumed: UInt8 = 0
+        _ = read(signalRead, &consumed, 1)
+        let drain = PipeDrain(readEnd: readEnd)
+        try first.flush()
+        #expect(!first.isMidRecord && first.sharing?.isHolding == false)
+        try second.flush()
+        #expect(second.bufferedByteCount == 0)
+        close(writeEnd)
+        let lines = String(decoding: drain.wait(), as: UTF8.self).split(separator: "\n")
+        #expect(lines.count == 200)
+        let bodies = lines.compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["body"] as? String
+        }
+        #expect(bodies.count == 200, "every line is a whole record")
+        #expect(bodies.prefix(100).allSatisfy { $0.hasPrefix("output 0 ") })
+        #expect(bodies.suffix(100).allSatisfy { $0.hasPrefix("output 1 ") })
+    }
+
     @Test func releasedSourcesAreForgotten() throws {
         let (readEnd, writeEnd) = try makePipe()
         let drain = PipeDrain(readEnd: readEnd)
