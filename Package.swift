@@ -120,6 +120,9 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // `weft run --config`: the YAML configuration, every key one of `weft tail`'s flags, with line and column.
+        .target(
+            name: "WeftConfig", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
         // Weft's own log: swift-log's handler writing logfmt or JSON lines to stderr, rate-limited per message.
         .target(
             name: "WeftLog", dependencies: [.product(name: "Logging", package: "swift-log")],
@@ -145,7 +148,7 @@ let package = Package(
             name: "weft",
             dependencies: [
                 "WeftPipeline", "WeftIO", "WeftCollector", "WeftExport", "WeftExportHTTP", "WeftSamples",
-                "WeftMetricsServer", "WeftLog",
+                "WeftMetricsServer", "WeftLog", "WeftConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -191,6 +194,7 @@ let package = Package(
             exclude: ["Support"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "WeftConfigTests", dependencies: ["WeftConfig"], swiftSettings: swiftSettings),
         .testTarget(
             name: "WeftLogTests",
             dependencies: ["WeftLog", .product(name: "Logging", package: "swift-log")],

@@ -13,9 +13,12 @@ public struct CollectorMetrics {
     private let factory: any MetricsFactory
     private var counters: [String: (counter: Counter, last: Int64)] = [:]
     private var gauges: [String: Gauge] = [:]
+    /// `source="NAME"` on every metric when several collectors publish side by side (a configuration's blocks).
+    private let source: [(String, String)]
 
-    public init(factory: any MetricsFactory = MetricsSystem.factory) {
+    public init(factory: any MetricsFactory = MetricsSystem.factory, source: String? = nil) {
         self.factory = factory
+        self.source = source.map { [("source", $0)] } ?? []
     }
 
     /// Brings every metric up to the given counters.
@@ -57,7 +60,7 @@ public struct CollectorMetrics {
             entry.last = value
             counters[key] = entry
         } else {
-            let counter = Counter(label: name, dimensions: dimensions, factory: factory)
+            let counter = Counter(label: name, dimensions: source + dimensions, factory: factory)
             counter.increment(by: value)
             counters[key] = (counter, value)
         }
@@ -69,7 +72,7 @@ public struct CollectorMetrics {
 
     private mutating func gauge(_ name: String, _ value: Double) {
         if let gauge = gauges[name] { return gauge.record(value) }
-        let gauge = Gauge(label: name, factory: factory)
+        let gauge = Gauge(label: name, dimensions: source, factory: factory)
         gauge.record(value)
         gauges[name] = gauge
     }

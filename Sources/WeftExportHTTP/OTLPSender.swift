@@ -178,11 +178,13 @@ public final class OTLPSender: Sendable {
     ///     resending them could never succeed).
     ///   - compress: gzip, when the endpoint's compression is `gzip`.
     ///   - metrics: where the counters go (swift-metrics; the bootstrapped backend by default).
+    ///   - metricsDimensions: labels on every metric (`source`, when several senders count side by side).
     ///   - heartbeat: beaten while ``enqueue(_:interruption:deadline:)`` waits for room (waiting is being alive).
     public init(
         endpoint: OTLPEndpoint, acknowledgements: Acknowledgements, retry: RetryPolicy = RetryPolicy(),
         maxQueued: Int = 8, deadLetter: DeadLetterDirectory?, compress: (@Sendable ([UInt8]) -> [UInt8])?,
-        metrics: any MetricsFactory = MetricsSystem.factory, heartbeat: Heartbeat? = nil,
+        metrics: any MetricsFactory = MetricsSystem.factory, metricsDimensions: [(String, String)] = [],
+        heartbeat: Heartbeat? = nil,
         logger: Logger
     ) throws {
         precondition(maxQueued >= 1)
@@ -193,7 +195,7 @@ public final class OTLPSender: Sendable {
         self.deadLetter = deadLetter
         self.compress = endpoint.compression == .gzip ? compress : nil
         self.logger = logger
-        self.metrics = SenderMetrics(factory: metrics)
+        self.metrics = SenderMetrics(factory: metrics, dimensions: metricsDimensions)
         self.heartbeat = heartbeat
         slots = DispatchSemaphore(value: maxQueued)
         var configuration = HTTPClient.Configuration()

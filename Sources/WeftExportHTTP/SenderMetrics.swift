@@ -19,9 +19,9 @@ struct SenderMetrics: Sendable {
     /// Every request, successful or not, from sending to the answer (or the failure).
     let requestDuration: Timer
 
-    init(factory: any MetricsFactory) {
+    init(factory: any MetricsFactory, dimensions common: [(String, String)]) {
         func counter(_ name: String, _ dimensions: [(String, String)] = []) -> Counter {
-            Counter(label: name, dimensions: dimensions, factory: factory)
+            Counter(label: name, dimensions: common + dimensions, factory: factory)
         }
         batchesSent = counter("weft_otlp_batches_sent_total")
         recordsSent = counter("weft_otlp_records_sent_total")
@@ -34,7 +34,7 @@ struct SenderMetrics: Sendable {
         partialRejected = counter("weft_otlp_partial_success_rejected_records_total")
         deadLetteredBatches = counter("weft_otlp_dead_lettered_batches_total")
         deadLetteredRecords = counter("weft_otlp_dead_lettered_records_total")
-        queueDepth = Gauge(label: "weft_otlp_queue_batches", factory: factory)
-        requestDuration = Timer(label: "weft_otlp_request_duration_seconds", factory: factory)
+        queueDepth = Gauge(label: "weft_otlp_queue_batches", dimensions: common, factory: factory)
+        requestDuration = Timer(label: "weft_otlp_request_duration_seconds", dimensions: common, factory: factory)
     }
 }

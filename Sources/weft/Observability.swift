@@ -17,6 +17,8 @@ struct Observability {
     private let registry: PrometheusCollectorRegistry?
     private(set) var server: MetricsServer?
 
+    var isServing: Bool { registry != nil }
+
     init(serving: Bool) {
         if serving {
             let registry = PrometheusCollectorRegistry()
@@ -35,10 +37,10 @@ struct Observability {
     /// - Parameters:
     ///   - liveWindow: nanoseconds without a heartbeat after which `/healthz` says the loop is stuck.
     ///   - unreadyAfter: nanoseconds of failing sends after which `/readyz` says the output is not reachable.
-    ///   - sender: the OTLP sender's counters, when records go to one.
+    ///   - senders: the OTLP senders, when records go to them (one per source).
     mutating func serve(
-        at address: String, liveWindow: Int64, unreadyAfter: Int64, acknowledgements: Acknowledgements,
-        sender: OTLPSender?, logger: Logger
+        at address: String, liveWindow: Int64, unreadyAfter: Int64, acknowledgements: [Acknowledgements],
+        senders: [OTLPSender], logger: Logger
     ) throws {
         guard let registry else { return }
         let heartbeat = self.heartbeat
@@ -48,8 +50,10 @@ struct Observability {
                 health: { .liveness(sinceLastTurn: heartbeat.age, window: liveWindow) },
                 readiness: {
                     .readiness(
-                        started: heartbeat.started, failure: acknowledgements.failure,
-                        failingFor: sender?.statistics.failingSince.map { MonotonicClock.now() - $0 },
+                        started: heartbeat.started, failure: acknowledgements.lazy.compactMap(\.failure).first,
+                        failingFor: senders.compactMap(\.statistics.failingSince).min().map {
+                            MonotonicClock.now() - $0
+                        },
                         unreadyAfter: unreadyAfter)
                 })
         } catch {

@@ -104,127 +104,186 @@ struct Tail: ParsableCommand {
     }
 
     func run() throws {
-        let signals = try SignalSource(signals: [SIGINT, SIGTERM, SIGHUP])
-        signal(SIGPIPE, SIG_IGN)  // a closed output is an error to report, not a silent death
-        let logger = selfLog.logger()
+        try Self.follow([self], names: nil)
+    }
+
+    /// The collector's settings from these flags.
+    func collectorConfiguration(maxOpenFiles: Int) -> CollectorConfiguration {
+        var configuration = CollectorConfiguration(globs: globs, stateDirectory: stateDir)
+        configuration.readFrom = readFrom
+        configuration.ignoreOlder = ignoreOlder?.nanoseconds
+        configuration.globInterval = globInterval.nanoseconds
+        configuration.pollInterval = pollInterval.nanoseconds
+        configuration.maxOpenFiles = maxOpenFiles
+        configuration.rotateWait = rotateWait.nanoseconds
+        configuration.roundBudget = roundBudget.value
+        configuration.readBudget = min(configuration.readBudget, roundBudget.value)
+        configuration.checkpointInterval = checkpointInterval.nanoseconds
+        configuration.shutdownTimeout = shutdownTimeout.nanoseconds
+        return configuration
+    }
+
+    func pipeline() throws -> Pipeline {
         var configuration = options.configuration()
         if let maxBufferBytes { configuration.multiline.maxPendingBytes = maxBufferBytes.value }
-        let pipeline = Pipeline(parsers: try options.parserSet(), configuration: configuration)
+        return Pipeline(parsers: try options.parserSet(), configuration: configuration)
+    }
 
-        var collectorConfiguration = CollectorConfiguration(globs: globs, stateDirectory: stateDir)
-        let descriptors = Self.raiseDescriptorLimit()
-        var maxOpenFiles = self.maxOpenFiles
-        if maxOpenFiles > descriptors - Self.reservedDescriptors {
-            maxOpenFiles = max(1, descriptors - Self.reservedDescriptors)
-            logger.warning(
-                "--max-open-files is more than the descriptor limit allows",
-                metadata: [
-                    "max_open_files": "\(self.maxOpenFiles)", "descriptor_limit": "\(descriptors)",
-                    "following_at_most": "\(maxOpenFiles)",
-                ])
+    /// Follows one or more sources in one loop: `weft tail` is one, `weft run --config` one per source block (each
+    /// with its own globs, parsers, bounds and checkpoints; `names` are the blocks' names). What they share (the
+    /// output, metrics, the log) comes from the first; each has its own output value on it (its own OTLP sender, or
+    /// its own buffer on the shared descriptor).
+    static func follow(_ sources: [Tail], names: [String]?) throws {
+        let first = sources[0]
+        let signals = try SignalSource(signals: [SIGINT, SIGTERM, SIGHUP])
+        signal(SIGPIPE, SIG_IGN)  // a closed output is an error to report, not a silent death
+        let logger = first.selfLog.logger()
+        func sourceLogger(_ index: Int) -> Logger {
+            var sourceLogger = logger
+            if let names { sourceLogger[metadataKey: "source"] = "\(names[index])" }
+            return sourceLogger
         }
-        collectorConfiguration.readFrom = readFrom
-        collectorConfiguration.ignoreOlder = ignoreOlder?.nanoseconds
-        collectorConfiguration.globInterval = globInterval.nanoseconds
-        collectorConfiguration.pollInterval = pollInterval.nanoseconds
-        collectorConfiguration.maxOpenFiles = maxOpenFiles
-        collectorConfiguration.rotateWait = rotateWait.nanoseconds
-        collectorConfiguration.roundBudget = roundBudget.value
-        collectorConfiguration.readBudget = min(collectorConfiguration.readBudget, roundBudget.value)
-        collectorConfiguration.checkpointInterval = checkpointInterval.nanoseconds
-        collectorConfiguration.shutdownTimeout = shutdownTimeout.nanoseconds
-
-        let acknowledgements = Acknowledgements()
-        var observability = Observability(serving: metricsAddress != nil)
+        let descriptors = raiseDescriptorLimit()
+        let available = max(1, (descriptors - reservedDescriptors) / sources.count)
+        let configurations = sources.map { source in
+            if source.maxOpenFiles > available {
+                logger.warning(
+                    "--max-open-files is more than the descriptor limit allows",
+                    metadata: [
+                        "max_open_files": "\(source.maxOpenFiles)", "descriptor_limit": "\(descriptors)",
+                        "following_at_most": "\(available)",
+                    ])
+            }
+            return source.collectorConfiguration(maxOpenFiles: min(source.maxOpenFiles, available))
+        }
+        var observability = Observability(serving: first.metricsAddress != nil)
         defer { observability.close() }
-        if let endpoint = try otlp.endpoint() {
-            try follow(
-                otlp: endpoint, configuration: collectorConfiguration, pipeline: pipeline,
-                acknowledgements: acknowledgements, signals: signals, observability: &observability, logger: logger)
+        let statsInterval = first.statsInterval?.nanoseconds
+        let label = { (index: Int) in names.map { "weft stats source=\($0[index]) " } ?? "weft stats " }
+
+        if let endpoint = try first.otlp.endpoint() {
+            var collectors: [Collector<OTLPOutput>] = []
+            var senders: [OTLPSender] = []
+            var acknowledgementsOfAll: [Acknowledgements] = []
+            for (index, source) in sources.enumerated() {
+                let acknowledgements = Acknowledgements()
+                try CheckpointStore(directory: source.stateDir).prepare()  // the dead-letter directory lives in it
+                let deadLetter = try DeadLetterDirectory(
+                    path: source.stateDir + "/dead-letter", logger: sourceLogger(index))
+                let gzip = try GzipOnSenderThread()
+                let sender = try OTLPSender(
+                    endpoint: endpoint, acknowledgements: acknowledgements, maxQueued: first.otlp.maxQueuedBatches,
+                    deadLetter: deadLetter, compress: { gzip.compress($0) }, metrics: observability.factory,
+                    metricsDimensions: names.map { [("source", $0[index])] } ?? [],
+                    heartbeat: observability.heartbeat, logger: sourceLogger(index))
+                var output = OTLPOutput(
+                    sender: sender, batching: first.otlp.batching(), scopeVersion: Weft.configuration.version)
+                output.interruption = signals.fd
+                output.handsOverOnlyOnFlush = true
+                var collector = try Collector(
+                    configuration: configurations[index], pipeline: try source.pipeline(), output: output,
+                    acknowledgements: acknowledgements, useInotify: !source.noInotify, logger: sourceLogger(index))
+                observe(&collector, source: names?[index], with: observability)
+                collectors.append(collector)
+                senders.append(sender)
+                acknowledgementsOfAll.append(acknowledgements)
+            }
+            try first.serve(&observability, acknowledgements: acknowledgementsOfAll, senders: senders, logger: logger)
+            defer {
+                // The collectors already waited --shutdown-timeout for acknowledgements.
+                for sender in senders { sender.close(timeout: 1_000_000_000) }
+            }
+            try Collector.run(
+                &collectors, clock: SystemClock(), signals: signals, statsInterval: statsInterval,
+                report: { index, collector in
+                    writeStandardError(
+                        label(index) + statsFields(collector.statistics, collector.pipeline) + " "
+                            + senderStats(collector.output.sender) + "\n")
+                },
+                isInterruption: { ($0 as? OTLPError)?.isInterruption == true },
+                prepareShutdown: { output, timeout in
+                    output.interruption = nil
+                    output.deadline = MonotonicClock.now() + timeout
+                    output.closing = true
+                })
             return
         }
-        let outputFD = try openOutput()
-        var fileOutput = FileOutput(
-            fd: outputFD, name: output == "-" ? "stdout" : output, format: options.outputFormat,
-            acknowledgements: acknowledgements)
-        // Written once per round, in waits a signal can cut short: SIGTERM stops weft even when its reader is gone.
-        fileOutput.writesOnlyOnFlush = true
-        fileOutput.interruption = signals.fd
-        fileOutput.heartbeat = observability.heartbeat
-        var collector = try Collector(
-            configuration: collectorConfiguration, pipeline: pipeline, output: fileOutput,
-            acknowledgements: acknowledgements, useInotify: !noInotify, logger: logger)
-        try observe(&collector, with: &observability, acknowledgements: acknowledgements, sender: nil, logger: logger)
-        let path = output
-        try collector.run(
-            clock: SystemClock(), signals: signals, statsInterval: statsInterval?.nanoseconds,
+
+        let path = first.output
+        let outputFD = path == "-" ? STDOUT_FILENO : try open(path)
+        defer { if path != "-" { close(outputFD) } }
+        let shared = sources.count > 1 ? SharedDescriptor() : nil
+        var collectors: [Collector<FileOutput>] = []
+        var acknowledgementsOfAll: [Acknowledgements] = []
+        for (index, source) in sources.enumerated() {
+            let acknowledgements = Acknowledgements()
+            var output = FileOutput(
+                fd: outputFD, name: path == "-" ? "stdout" : path, format: source.options.outputFormat,
+                acknowledgements: acknowledgements)
+            // Written once per round, in waits a signal can cut short: SIGTERM stops weft even when its reader is
+            // gone.
+            output.writesOnlyOnFlush = true
+            output.interruption = signals.fd
+            output.heartbeat = observability.heartbeat
+            output.sharing = shared?.slot()
+            var collector = try Collector(
+                configuration: configurations[index], pipeline: try source.pipeline(), output: output,
+                acknowledgements: acknowledgements, useInotify: !source.noInotify, logger: sourceLogger(index))
+            observe(&collector, source: names?[index], with: observability)
+            collectors.append(collector)
+            acknowledgementsOfAll.append(acknowledgements)
+        }
+        try first.serve(&observability, acknowledgements: acknowledgementsOfAll, senders: [], logger: logger)
+        var reopened: (old: Int32, new: Int32, moved: Int)?
+        try Collector.run(
+            &collectors, clock: SystemClock(), signals: signals, statsInterval: statsInterval,
             hangup: { output in
                 guard path != "-" else { return }
-                let old = output.fd
-                let fd = try Self.open(path)
-                try output.replaceDescriptor(with: fd)
-                close(old)
-                logger.info("reopened the output", metadata: ["path": "\(path)"])
+                // One new descriptor for every source's output; the old one is closed once all have moved.
+                if reopened == nil {
+                    reopened = (output.fd, try open(path), 0)
+                    logger.info("reopened the output", metadata: ["path": "\(path)"])
+                }
+                try output.replaceDescriptor(with: reopened!.new)
+                reopened!.moved += 1
+                if reopened!.moved == sources.count {
+                    if reopened!.old != outputFD { close(reopened!.old) }
+                    reopened = nil
+                }
             },
-            report: { statistics, pipeline, output in
-                writeStandardError(Self.statsLine(statistics, pipeline, output) + "\n")
+            report: { index, collector in
+                writeStandardError(
+                    label(index) + statsFields(collector.statistics, collector.pipeline, collector.output) + "\n")
             },
             isInterruption: { ($0 as? WriteError)?.isInterruption == true },
             prepareShutdown: { output, timeout in
                 output.interruption = nil
                 output.deadline = MonotonicClock.now() + timeout
-            })
-        if output != "-" { close(collector.output.fd) }
+            },
+            goesFirst: { $0.sharing?.isHolding == true })
+        if path != "-", let current = collectors.first?.output.fd, current != outputFD { close(current) }
     }
 
-    /// The collector with the OTLP/HTTP output: batches go to the endpoint; checkpoints follow the server's success.
-    private func follow(
-        otlp endpoint: OTLPEndpoint, configuration: CollectorConfiguration, pipeline: Pipeline,
-        acknowledgements: Acknowledgements, signals: SignalSource, observability: inout Observability,
+    /// Publishes a collector's counters (with a `source` label for a configuration's block) and its heartbeat.
+    private static func observe<Output>(
+        _ collector: inout Collector<Output>, source: String?, with observability: Observability
+    ) {
+        guard observability.isServing else { return }
+        collector.metrics = CollectorMetrics(factory: observability.factory, source: source)
+        collector.heartbeat = observability.heartbeat
+    }
+
+    /// Serves /metrics, /healthz and /readyz at --metrics-address, if given.
+    private func serve(
+        _ observability: inout Observability, acknowledgements: [Acknowledgements], senders: [OTLPSender],
         logger: Logger
     ) throws {
-        try CheckpointStore(directory: stateDir).prepare()  // the dead-letter directory lives in it
-        let deadLetter = try DeadLetterDirectory(path: stateDir + "/dead-letter", logger: logger)
-        let gzip = try GzipOnSenderThread()
-        let sender = try OTLPSender(
-            endpoint: endpoint, acknowledgements: acknowledgements, maxQueued: otlp.maxQueuedBatches,
-            deadLetter: deadLetter, compress: { gzip.compress($0) }, metrics: observability.factory,
-            heartbeat: observability.heartbeat, logger: logger)
-        var output = OTLPOutput(sender: sender, batching: otlp.batching(), scopeVersion: Weft.configuration.version)
-        output.interruption = signals.fd
-        output.handsOverOnlyOnFlush = true
-        var collector = try Collector(
-            configuration: configuration, pipeline: pipeline, output: output, acknowledgements: acknowledgements,
-            useInotify: !noInotify, logger: logger)
-        try observe(
-            &collector, with: &observability, acknowledgements: acknowledgements, sender: sender, logger: logger)
-        try collector.run(
-            clock: SystemClock(), signals: signals, statsInterval: statsInterval?.nanoseconds,
-            report: { statistics, pipeline, output in
-                writeStandardError(Self.statsLine(statistics, pipeline) + " " + Self.senderStats(output.sender) + "\n")
-            },
-            isInterruption: { ($0 as? OTLPError)?.isInterruption == true },
-            prepareShutdown: { output, timeout in
-                output.interruption = nil
-                output.deadline = MonotonicClock.now() + timeout
-                output.closing = true
-            })
-        sender.close(timeout: 1_000_000_000)  // the collector already waited --shutdown-timeout for acknowledgements
-    }
-
-    /// Publishes the collector's counters and heartbeat, and serves them at --metrics-address.
-    private func observe<Output>(
-        _ collector: inout Collector<Output>, with observability: inout Observability,
-        acknowledgements: Acknowledgements, sender: OTLPSender?, logger: Logger
-    ) throws {
         guard let metricsAddress else { return }
-        collector.metrics = CollectorMetrics(factory: observability.factory)
-        collector.heartbeat = observability.heartbeat
         // The loop turns at least every --poll-interval; outputs that push back beat every second while they wait.
         let liveWindow = max(30_000_000_000, 4 * pollInterval.nanoseconds, 4 * globInterval.nanoseconds)
         try observability.serve(
             at: metricsAddress, liveWindow: liveWindow, unreadyAfter: unreadyAfter.nanoseconds,
-            acknowledgements: acknowledgements, sender: sender, logger: logger)
+            acknowledgements: acknowledgements, senders: senders, logger: logger)
     }
 
     /// The sender's counters as logfmt fields.
@@ -265,10 +324,6 @@ struct Tail: ParsableCommand {
         return Int(min(limit.rlim_cur, 1 << 20))
     }
 
-    private func openOutput() throws -> Int32 {
-        output == "-" ? STDOUT_FILENO : try Self.open(output)
-    }
-
     static func open(_ path: String) throws -> Int32 {
         let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
@@ -291,8 +346,9 @@ struct Tail: ParsableCommand {
         return fd
     }
 
-    /// One logfmt line of counters.
-    static func statsLine(_ collector: CollectorStatistics, _ pipeline: Pipeline, _ output: FileOutput? = nil) -> String
+    /// The counters as logfmt fields.
+    static func statsFields(_ collector: CollectorStatistics, _ pipeline: Pipeline, _ output: FileOutput? = nil)
+        -> String
     {
         let stats = pipeline.statistics
         let engine = pipeline.engine.statistics
@@ -320,7 +376,7 @@ struct Tail: ParsableCommand {
         for (parser, count) in engine.recordsByParser.sorted(by: { $0.key < $1.key }) {
             fields.append(("records_parser_\(parser)", "\(count)"))
         }
-        return "weft stats " + fields.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
+        return fields.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
     }
 }
 

@@ -18,7 +18,7 @@ struct Weft: ParsableCommand {
               weft parsers test my-rules.yaml sample.log --expect sample.expected.jsonl
             """,
         version: "0.1.0",
-        subcommands: [Filter.self, Tail.self, Replay.self, Parsers.self],
+        subcommands: [Filter.self, Tail.self, Run.self, ConfigCommand.self, Replay.self, Parsers.self],
         defaultSubcommand: Filter.self
     )
 }
