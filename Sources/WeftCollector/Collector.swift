@@ -1,6 +1,7 @@
 import Logging
 import WeftCore
 import WeftIO
+import WeftMultiline
 import WeftPipeline
 
 #if canImport(Glibc)
@@ -651,6 +652,42 @@ public struct Collector<Output: RecordOutput> {
 
     mutating func publishMetrics() {
         metrics?.publish(statistics, pipeline: pipeline)
+        noteBoundsReached()
+    }
+
+    /// Counts of bounds reached, as last told to the operator.
+    private var boundsTold = (records: [Int](repeating: 0, count: FlushReason.allCases.count), lines: 0, waiting: 0)
+
+    /// Tells the operator (once a second at most, and rate-limited by the log) when a bound cut records short or
+    /// files wait for a place: the configuration may need a look.
+    public mutating func noteBoundsReached() {
+        let engine = pipeline.engine.statistics
+        for reason in [FlushReason.bufferFull, .maxLines, .maxBytes] {
+            let count = engine.recordsByReason[Int(reason.rawValue)]
+            let before = boundsTold.records[Int(reason.rawValue)]
+            guard count > before else { continue }
+            boundsTold.records[Int(reason.rawValue)] = count
+            let bound =
+                switch reason {
+                case .bufferFull: "max_buffer_bytes (records left early to make room)"
+                case .maxLines: "max_lines (records cut)"
+                default: "max_bytes (records cut)"
+                }
+            logger.warning("a bound was reached", metadata: ["bound": "\(bound)", "records": "\(count - before)"])
+        }
+        let truncated = pipeline.statistics.truncatedLines
+        if truncated > boundsTold.lines {
+            logger.warning(
+                "a bound was reached",
+                metadata: ["bound": "max_line_bytes (lines cut)", "lines": "\(truncated - boundsTold.lines)"])
+            boundsTold.lines = truncated
+        }
+        if statistics.filesWaiting > 0 && statistics.filesWaiting != boundsTold.waiting {
+            logger.warning(
+                "a bound was reached",
+                metadata: ["bound": "max_open_files (files wait their turn)", "waiting": "\(statistics.filesWaiting)"])
+        }
+        boundsTold.waiting = statistics.filesWaiting
     }
 
     /// Stops: pending records leave (`shutdown`), the output is flushed, its acknowledgements awaited up to the

@@ -264,6 +264,28 @@ import WeftTestSupport
         #expect(collector.output.records.map(\.body) == ["x"])
     }
 
+    @Test func boundsReachedAreToldToTheOperatorOnce() throws {
+        let workspace = try Workspace()
+        workspace.append("app.log", String(repeating: "x", count: 200) + "\nshort\n")
+        let messages = CapturingLogHandler.Store()
+        let acknowledgements = Acknowledgements()
+        var configuration = PipelineConfiguration()
+        configuration.maxLineBytes = 64
+        var collector = try Collector(
+            configuration: CollectorConfiguration(globs: [workspace.logs + "/*.log"], stateDirectory: workspace.state),
+            pipeline: Pipeline(parsers: try .make(), configuration: configuration),
+            output: CollectingSink(acknowledgements: acknowledgements), acknowledgements: acknowledgements,
+            useInotify: false, logger: CapturingLogHandler.logger(messages))
+        while try collector.step(now: 0) {}
+        collector.noteBoundsReached()
+        collector.noteBoundsReached()  // nothing new: nothing more said
+        let told = messages.all.filter { $0.message == "a bound was reached" }
+        #expect(told.count == 1)
+        #expect(told.first?.level == .warning)
+        #expect(told.first?.metadata["bound"] == "max_line_bytes (lines cut)")
+        #expect(told.first?.metadata["lines"] == "1")
+    }
+
     @Test func openFilesAreCappedAndTheRestWaitTheirTurn() throws {
         let workspace = try Workspace()
         for index in 0..<6 { workspace.append("f\(index).log", "line of \(index)\n") }
