@@ -90,7 +90,8 @@ public struct ConfigFile: Sendable {
     static let sourceKeys: [String: Kind] = [
         "format": .value("--format"), "read_from": .value("--read-from"), "ignore_older": .value("--ignore-older"),
         "parsers": .names("--parsers"), "parser_files": .repeated("--parsers-file"),
-        "flush_timeout": .value("--flush-timeout"), "max_lines": .value("--max-lines"),
+        "flush_timeout": .value("--flush-timeout"), "burst_window": .value("--burst-window"),
+        "max_lines": .value("--max-lines"),
         "max_bytes": .value("--max-bytes"), "max_line_bytes": .value("--max-line-bytes"),
         "max_pending_bytes": .value("--max-pending-bytes"), "regex_match_limit": .value("--regex-match-limit"),
         "regex_probation_limit": .value("--regex-probation-limit"),

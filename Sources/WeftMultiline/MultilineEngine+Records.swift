@@ -68,6 +68,7 @@ extension MultilineEngine {
         if let base = text.baseAddress { streams[index].body.write(base, count: text.count) }
         streams[index].slot.lines += 1
         streams[index].slot.lastSeen = line.now
+        streams[index].slot.lastTime = line.time
         pendingBytes += streams[index].body.count - before
         if pendingBytes > configuration.maxPendingBytes { try relievePressure(sparing: index, into: &output) }
     }

@@ -21,7 +21,10 @@ struct Slot {
     var state: Int32 = -1
     var time = Timestamp.none
     var observed: Int64 = 0
+    /// When the last line arrived (the engine clock), and its log time (`Timestamp.none` if it had none): the gap to
+    /// the next line is what the burst window judges.
     var lastSeen: Int64 = 0
+    var lastTime = Timestamp.none
     var truncated = false
     var malformed = false
     var continuation = false

@@ -157,13 +157,18 @@ public struct MultilineEngine {
             let match = stateRules[flat]._withUnsafeGuaranteedRef { $0.firstMatch(in: subject, using: matcher) }
             if let rule = match {
                 let tentative = parsers.states[flat].tentative[rule]
-                // A weak rule (a catch-all continuation) never takes the first line of another trace; a trial
-                // that grew too long fails. Either way the record ends and the line is read afresh.
+                let weak = parsers.states[flat].weak[rule]
+                // A weak rule (a catch-all continuation) never takes the first line of another trace, nor a line
+                // after a pause longer than a burst; a trial that grew too long fails, and so does one across such
+                // a pause. Either way the record ends and the line is read afresh.
+                let paused = (weak || tentative) ? pause(index, line) : nil
                 let refused: String? =
-                    parsers.states[flat].weak[rule] && startsTrace(subject)
-                    ? "line starts a trace; a weak rule does not take it"
-                    : tentative && slot.lines - slot.committedLines >= configuration.maxTentativeLines
-                        ? "more than \(configuration.maxTentativeLines) lines on trial" : nil
+                    paused != nil
+                    ? "gap \(paused! / 1_000_000) ms > burst window: a \(weak ? "weak" : "tentative") rule does not join"
+                    : weak && startsTrace(subject)
+                        ? "line starts a trace; a weak rule does not take it"
+                        : tentative && slot.lines - slot.committedLines >= configuration.maxTentativeLines
+                            ? "more than \(configuration.maxTentativeLines) lines on trial" : nil
                 if let refused {
                     let set = parsers
                     try end(
@@ -214,7 +219,7 @@ public struct MultilineEngine {
     ) throws(O.Failure) {
         let started = startRules._withUnsafeGuaranteedRef { $0.firstMatch(in: subject, using: matcher) }
         guard let match = started else {
-            if isIndented(subject) && heldLineIsHeader(index) {
+            if isIndented(subject) && heldLineIsHeader(index) && pause(index, line) == nil {
                 // A logger's multi-line message (`ERROR:root:failed:` then indented details) keeps gathering
                 // while it waits for the trace it may introduce.
                 explain?(.ordinary(streams[index].slot.key, line: String(decoding: text, as: UTF8.self)))
@@ -233,10 +238,15 @@ public struct MultilineEngine {
             parsers.flatIndex(parser: parserIndex, state: parsers.startState[Int(parserIndex)])]
         let next = startState.next[Int(rule)]
         var header = false
+        var paused: Int64?
         let slot = streams[index].slot
         if slot.lines > 0, slot.parser < 0, startState.takesHeader[Int(rule)], !parser.header.isEmpty {
             let held = streams[index].body.bytes
             header = parser.header.firstMatch(in: Self.matchView(Self.firstLine(held)), using: matcher) != nil
+            if header, let gap = pause(index, line) {
+                header = false  // printed well before the trace: not what introduces it
+                paused = gap
+            }
         }
         explain?(
             .started(
@@ -248,12 +258,28 @@ public struct MultilineEngine {
             try append(index, text: text, line: line, into: &output)
         } else {
             try end(
-                index, reason: .nextRecord, why: "held line: the next line started a trace it does not introduce",
+                index, reason: .nextRecord,
+                why: paused.map {
+                    "held line: gap \($0 / 1_000_000) ms > burst window before the trace it would introduce"
+                }
+                    ?? "held line: the next line started a trace it does not introduce",
                 into: &output)
             try open(index, parser: parserIndex, state: next, text: text, line: line, into: &output)
         }
         streams[index].slot.state = next
         commit(index)
+    }
+
+    /// The gap before `line` when it is longer than the burst window (nil otherwise, or with no window): between
+    /// the log times of the record's last line and this one when both have one, else between their arrivals.
+    @inline(__always)
+    private func pause(_ index: Int, _ line: TrialLine) -> Int64? {
+        guard configuration.burstWindow > 0 else { return nil }
+        let slot = streams[index].slot
+        let gap =
+            line.time != Timestamp.none && slot.lastTime != Timestamp.none
+            ? line.time &- slot.lastTime : line.now &- slot.lastSeen
+        return gap > configuration.burstWindow ? gap : nil
     }
 
     private func startsTrace(_ subject: UnsafeRawBufferPointer) -> Bool {

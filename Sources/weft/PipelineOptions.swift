@@ -24,6 +24,13 @@ struct PipelineOptions: ParsableArguments {
     @Option(help: "Flush a stream's pending record after it has been quiet this long (e.g. 500ms, 2s).")
     var flushTimeout: Duration = Duration(nanoseconds: MultilineConfiguration().flushTimeout)
 
+    @Option(
+        help: """
+            Longest pause inside one trace (e.g. 250ms; 0 for none): a weak join (a message going on, a header line, \
+            a line on trial) does not cross a longer gap between the lines' timestamps (or arrivals).
+            """)
+    var burstWindow: Duration = Duration(nanoseconds: MultilineConfiguration().burstWindow)
+
     @Option(help: "Cut a record (marked weft.truncated) at this many lines.")
     var maxLines = MultilineConfiguration().maxLines
 
@@ -61,6 +68,7 @@ struct PipelineOptions: ParsableArguments {
         configuration.format = format
         configuration.maxLineBytes = maxLineBytes.value
         configuration.multiline.flushTimeout = flushTimeout.nanoseconds
+        configuration.multiline.burstWindow = burstWindow.nanoseconds
         configuration.multiline.maxLines = maxLines
         configuration.multiline.maxBytes = maxBytes.value
         configuration.multiline.maxPendingBytes = maxPendingBytes.value

@@ -13,9 +13,12 @@ struct EngineHarness {
             parsers: try ParserSet.make(builtIns: parsers, extra: extra), configuration: configuration)
     }
 
-    mutating func push(_ text: String, stream: LogStream = .unknown, source: SourceID = 0) {
+    /// Pushes one line at the clock's time; `time` is the line's own timestamp (nanoseconds), if it has one.
+    mutating func push(
+        _ text: String, stream: LogStream = .unknown, source: SourceID = 0, time: Int64 = Timestamp.none
+    ) {
         let now = clock.now
-        LogLine.with(text, source: source, stream: stream) { line in
+        LogLine.with(text, source: source, stream: stream, time: time) { line in
             engine.push(line, now: now, into: &sink)
         }
     }

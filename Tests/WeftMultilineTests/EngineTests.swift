@@ -307,4 +307,90 @@ import WeftTestSupport
         #expect(records.map(\.body) == [python, java])
         #expect(records.map(\.parser) == ["python", "java"])
     }
+
+    // MARK: - Time: weak joins do not cross a pause longer than a burst
+
+    static let second: Int64 = 1_000_000_000
+    static let t0: Int64 = 1_773_478_800 * 1_000_000_000  // 2026-03-14T09:00:00Z
+
+    /// Pushes (line, milliseconds after t0) with those log times.
+    func timed(_ lines: [(String, Int64)], configuration: MultilineConfiguration = .init()) throws
+        -> [CollectedRecord]
+    {
+        var harness = try EngineHarness(configuration: configuration)
+        for (text, milliseconds) in lines {
+            harness.push(text, stream: .stderr, time: Self.t0 + milliseconds * 1_000_000)
+        }
+        return harness.finish()
+    }
+
+    @Test func aMessageContinuationDoesNotCrossAPause() throws {
+        let trace: [(String, Int64)] = [
+            ("Traceback (most recent call last):", 0), ("  File \"a.py\", line 1, in <module>", 0),
+            ("ValueError: bad", 0),
+        ]
+        // The access log's next line, a second later: its own record (the weak "message goes on" rule would take
+        // it, not knowing its shape).
+        let access = #"10.0.4.7 - - [14/Mar/2026:09:00:01 +0000] "GET / HTTP/1.1" 200 612"#
+        let apart = try timed(trace + [(access, 1000)])
+        #expect(
+            apart.map(\.body) == [
+                "Traceback (most recent call last):\n  File \"a.py\", line 1, in <module>\nValueError: bad", access,
+            ])
+        // Within the burst, the same line is still read as the message going on: time only ever separates.
+        let close = try timed(trace + [("  more of the message", 3)])
+        #expect(close.count == 1)
+        // With the window off (0), the pause does not count.
+        var off = MultilineConfiguration()
+        off.burstWindow = 0
+        #expect(try timed(trace + [("more of the message", 1000)], configuration: off).count == 1)
+        #expect(try timed(trace + [("more of the message", 1000)]).count == 2)
+    }
+
+    @Test func aLogLinePrintedWellBeforeADumpIsNotItsHeader() throws {
+        let dump: [(String, Int64)] = [
+            ("goroutine 1 [running]:", 0), ("main.main()", 0), ("\t/app/main.go:5 +0x1d", 0),
+        ]
+        let line = "2026/03/14 08:59:57 worker 6: processed 95 jobs in 6.404s"
+        let early = try timed([(line, -3000)] + dump)
+        #expect(early.map(\.body) == [line, "goroutine 1 [running]:\nmain.main()\n\t/app/main.go:5 +0x1d"])
+        let introducing = try timed([(line, -1)] + dump)
+        #expect(introducing.count == 1, "a log line right before the dump introduces it (debug.Stack())")
+        #expect(introducing.first?.parser == "go")
+    }
+
+    @Test func strongRulesIgnoreTime() throws {
+        // A frame is a frame, however late (a runtime descheduled mid-trace).
+        let records = try timed([
+            ("java.lang.IllegalStateException: boom", 0), ("\tat com.example.App.run(App.java:10)", 2000),
+            ("\tat com.example.App.main(App.java:5)", 4000),
+        ])
+        #expect(records.count == 1)
+    }
+
+    @Test func arrivalTimesJudgeLinesWithoutTimestamps() throws {
+        var harness = try EngineHarness()
+        harness.pushLines("Traceback (most recent call last):\n  File \"a.py\", line 1, in <module>\nValueError: bad")
+        harness.clock.advance(byMilliseconds: 600)  // under the flush timeout, over the burst window
+        harness.push("more of the message")
+        #expect(harness.finish().count == 2)
+    }
+
+    @Test func explainSaysWhenTimeDecided() throws {
+        var harness = try EngineHarness()
+        var reasons: [String] = []
+        harness.engine.explain = { event in
+            if case .ended(_, _, _, _, let why) = event { reasons.append(why) }
+        }
+        for (text, milliseconds) in [
+            ("Traceback (most recent call last):", 0), ("  File \"a.py\", line 1, in <module>", 0),
+            ("ValueError: bad", 0), ("next", 412),
+        ] as [(String, Int64)] {
+            harness.push(text, time: Self.t0 + milliseconds * 1_000_000)
+        }
+        _ = harness.finish()
+        #expect(
+            reasons.first == "gap 412 ms > burst window: a weak rule does not join (state python.message)", "\(reasons)"
+        )
+    }
 }
