@@ -331,17 +331,19 @@ struct Core {
             try describe(&source, into: &output)
         }
         var now = now
-        if line.time != Timestamp.none { stats.noteTime(line.time) }
-        if configuration.clock == .logTimestamps {
-            if line.time == Timestamp.none && !line.flags.contains(.malformed) {
-                // Plain text: the time the application printed at the start of the line, if any.
-                if let printed = LeadingTimestamp.parse(line.text, year: configuration.plainTimestampYear) {
-                    line.time = printed
-                    stats.noteTime(printed)
-                } else {
-                    stats.untimedLines += 1
-                }
+        if line.time != Timestamp.none {
+            stats.noteTime(line.time)
+        } else if !line.flags.contains(.malformed) {
+            // Plain text: the time the application printed at the start of the line, if any (the record's
+            // `timestamp`, replay's clock, and what the burst window measures).
+            if let printed = LeadingTimestamp.parse(line.text, year: configuration.plainTimestampYear) {
+                line.time = printed
+                stats.noteTime(printed)
+            } else {
+                stats.untimedLines += 1
             }
+        }
+        if configuration.clock == .logTimestamps {
             if line.time != Timestamp.none && line.time > logNow {
                 logNow = line.time
                 try advance(to: logNow, into: &output)

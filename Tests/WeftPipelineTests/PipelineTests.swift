@@ -51,6 +51,26 @@ import WeftTestSupport
         #expect(output.sources.allSatisfy { $0.attributes.contains { $0 == ("container.runtime.name", "docker") } })
     }
 
+    /// A plain line's leading timestamp is its record's time in every mode, not only in replay; and a trace printed
+    /// well after an ordinary Go log line does not take that line as its header, because the two times are apart.
+    @Test func plainLeadingTimestampsAreRecordTimesLive() throws {
+        let input = """
+            2026-03-14T09:00:00.250Z INFO started
+            2026/03/14 09:00:01 worker 6: processed 95 jobs in 6.404s
+            2026/03/14 09:00:09 goroutine dump follows
+            goroutine 1 [running]:
+            main.main()
+            \t/app/main.go:5 +0x1d
+            no time here
+
+            """
+        let (records, _, _) = try Fixtures.run(Array(input.utf8), format: .plain)
+        #expect(records.first?.time == 1_773_478_800_250_000_000)  // 2026-03-14T09:00:00.25Z
+        #expect(records.map(\.lineCount) == [1, 1, 4, 1])
+        #expect(records[2].parser == "go", "the line printed right before the dump introduces it")
+        #expect(records.last?.time == Timestamp.none)
+    }
+
     @Test func dockerAttrsBecomeAttributes() throws {
         let input =
             #"{"log":"hello\n","stream":"stdout","attrs":{"tag":"api","env":"prod"},"time":"2026-11-29T05:00:00Z"}"#
