@@ -25,6 +25,10 @@ struct Slot {
     /// the next line is what the burst window judges.
     var lastSeen: Int64 = 0
     var lastTime = Timestamp.none
+    /// The parser and state of a trace the flush timeout ended, until the stream's next line: if that line can only
+    /// continue the trace (a strong rule of that state takes it), it resumes it in a `continuation` record.
+    var resumeParser: Int32 = -1
+    var resumeState: Int32 = -1
     var truncated = false
     var malformed = false
     var continuation = false

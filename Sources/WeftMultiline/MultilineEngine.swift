@@ -113,7 +113,12 @@ public struct MultilineEngine {
                     nextDeadline = min(nextDeadline, deadline)
                     break
                 }
+                let (parser, state) = (streams[index].slot.parser, streams[index].slot.state)
                 try end(index, reason: .timeout, why: "stream quiet for the flush timeout", into: &output)
+                if parser >= 0 && state >= 0 && streams[index].slot.lines == 0 {
+                    streams[index].slot.resumeParser = parser
+                    streams[index].slot.resumeState = state
+                }
             }
         }
     }
@@ -152,6 +157,16 @@ public struct MultilineEngine {
     ) throws(O.Failure) {
         let subject = Self.matchView(text)
         let slot = streams[index].slot
+        if slot.resumeState >= 0 {
+            streams[index].slot.resumeState = -1
+            if slot.lines == 0,
+                try resume(
+                    index, parser: slot.resumeParser, state: slot.resumeState, text: text,
+                    subject: subject, line: line, into: &output)
+            {
+                return
+            }
+        }
         if slot.lines > 0 && slot.state >= 0 {
             let flat = parsers.flatIndex(parser: slot.parser, state: slot.state)
             let match = stateRules[flat]._withUnsafeGuaranteedRef { $0.firstMatch(in: subject, using: matcher) }
@@ -211,6 +226,32 @@ public struct MultilineEngine {
                 into: &output)
         }
         try start(index, text: text, subject: subject, line: line, into: &output)
+    }
+
+    /// The first line after a flush timeout cut a trace: when a strong rule of the trace's state takes it (a frame,
+    /// `Caused by:`, an indented code line), the trace goes on in a record marked `continuation`, as after a cut at
+    /// a bound, instead of one record per line. Weak and tentative rules do not resume.
+    private mutating func resume<O: RecordOutput>(
+        _ index: Int, parser: Int32, state: Int32, text: UnsafeRawBufferPointer, subject: UnsafeRawBufferPointer,
+        line: TrialLine, into output: inout O
+    ) throws(O.Failure) -> Bool {
+        let flat = parsers.flatIndex(parser: parser, state: state)
+        guard let rule = stateRules[flat]._withUnsafeGuaranteedRef({ $0.firstMatch(in: subject, using: matcher) }),
+            !parsers.states[flat].weak[rule], !parsers.states[flat].tentative[rule]
+        else { return false }
+        let next = parsers.states[flat].next[rule]
+        if let explain {
+            let states = parsers.states
+            explain(
+                .continued(
+                    streams[index].slot.key, line: String(decoding: text, as: UTF8.self),
+                    parser: parsers.parsers[Int(parser)].file.name, state: states[flat].name, rule: rule,
+                    pattern: states[flat].rules.patterns[rule].source,
+                    next: states[parsers.flatIndex(parser: parser, state: next)].name, tentative: false))
+        }
+        try open(index, parser: parser, state: next, text: text, line: line, into: &output)
+        streams[index].slot.continuation = true
+        return true
     }
 
     private mutating func start<O: RecordOutput>(

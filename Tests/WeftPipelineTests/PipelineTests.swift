@@ -141,6 +141,30 @@ import WeftTestSupport
         let (records, _, _) = try Fixtures.run(Array(input.utf8)) { $0.clock = .logTimestamps }
         #expect(records.map(\.lineCount) == [2, 1])
         #expect(records.map(\.flushReason) == [.timeout, .endOfInput])
+        #expect(records.map(\.continuation) == [false, true], "the frame after the pause resumes the trace")
+    }
+
+    @Test func aTraceCutByTheFlushTimeoutResumesAsOneContinuation() throws {
+        // CRI, replayed: a Java trace pauses 30 s after its second line. Its other lines can only continue it, so they
+        // leave as one record marked continuation: two stderr records, not one per line.
+        let lines = [
+            ("05:00:00.000", "java.lang.IllegalStateException: boom"), ("05:00:00.001", "\tat App.a(App.java:1)"),
+            ("05:00:30.000", "\tat App.b(App.java:2)"), ("05:00:30.001", "\tat App.c(App.java:3)"),
+            ("05:00:30.002", "Caused by: java.io.IOException: disk"), ("05:00:30.003", "\tat App.d(App.java:4)"),
+            ("05:00:30.004", "\t... 3 more"), ("05:00:31.500", "an ordinary line"),
+        ]
+        let input = lines.map { "2026-11-29T\($0.0)000000Z stderr F \($0.1)\n" }.joined()
+        let (records, _, _) = try Fixtures.run(Array(input.utf8), format: .cri) { $0.clock = .logTimestamps }
+        #expect(records.map(\.lineCount) == [2, 5, 1])
+        #expect(records.map(\.continuation) == [false, true, false])
+        #expect(records.map(\.parser) == ["java", "java", nil])
+        // After a pause, a line that could start anything does not resume the trace.
+        let ordinary =
+            lines.prefix(2).map { "2026-11-29T\($0.0)000000Z stderr F \($0.1)\n" }.joined()
+            + "2026-11-29T05:00:30.000000000Z stderr F next request served\n"
+        let apart = try Fixtures.run(Array(ordinary.utf8), format: .cri) { $0.clock = .logTimestamps }.records
+        #expect(apart.map(\.lineCount) == [2, 1])
+        #expect(apart.map(\.continuation) == [false, false])
     }
 
     @Test func kubernetesResourceFromPath() throws {
