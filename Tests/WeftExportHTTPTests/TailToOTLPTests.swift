@@ -352,3 +352,56 @@ extension TailToOTLPTests {
         #expect(stranger.requests.isEmpty)
     }
 }
+
+extension TailToOTLPTests {
+    /// `weft run --config` with two source blocks to one endpoint: each block has its own sender and checkpoints,
+    /// every record arrives, and the counters say which block they belong to.
+    @Test func twoSourceBlocksShipEverythingEachWithItsOwnCounters() throws {
+        let scratch = try Scratch()
+        try FileManager.default.createDirectory(atPath: scratch.root + "/other", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: Self.sample, toPath: scratch.root + "/logs/app.log")
+        try FileManager.default.copyItem(atPath: Self.sample, toPath: scratch.root + "/other/app.log")
+        let expected = try Self.expectedRecords(path: "logs/app.log", in: scratch)
+        let receiver = try Receiver(script: "503,200", decode: true)
+        try """
+        state_dir: state
+        metrics_address: 127.0.0.1:0
+        sources:
+          - {name: first, paths: [logs/*.log]}
+          - {name: second, paths: [other/*.log], parsers: none}
+        output:
+          otlp: {endpoint: "http://127.0.0.1:\(receiver.port)", batch_max_records: 7, batch_timeout: 20ms}
+
+        """.write(toFile: scratch.root + "/weft.yaml", atomically: true, encoding: .utf8)
+        let lines = try String(contentsOfFile: Self.sample, encoding: .utf8).split(separator: "\n").count
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.currentDirectoryURL = URL(fileURLWithPath: scratch.root)
+        process.arguments = ["run", "--config", "weft.yaml"]
+        let stderr = scratch.root + "/stderr.txt"
+        _ = FileManager.default.createFile(atPath: stderr, contents: nil)
+        process.standardError = FileHandle(forWritingAtPath: stderr)
+        try process.run()
+        let base = try Self.metricsBase(stderr)
+        // The first block merges traces; the second (parsers: none) sends a record per line.
+        try Self.waitFor("every record of both blocks") {
+            Self.receivedRecords(receiver).count >= expected.count + lines
+        }
+        try Self.waitFor("the counters of both blocks") {
+            let samples = Self.metrics(base)
+            return samples[#"weft_input_lines_total{source="first"}"#] == Double(lines)
+                && samples[#"weft_input_lines_total{source="second"}"#] == Double(lines)
+        }
+        let samples = Self.metrics(base)
+        #expect(samples[#"weft_otlp_records_sent_total{source="first"}"#] == Double(expected.count))
+        #expect(samples[#"weft_otlp_records_sent_total{source="second"}"#] == Double(lines))
+        #expect(Self.stop(process) == 0)
+        let paths = Self.receivedRecords(receiver).map {
+            ($0["attributes"] as? [String: Any])?["log.file.path"] as? String ?? ""
+        }
+        #expect(paths.filter { $0 == "logs/app.log" }.count == expected.count)
+        #expect(paths.filter { $0 == "other/app.log" }.count == lines)
+        #expect(FileManager.default.fileExists(atPath: scratch.root + "/state/first/checkpoints.json"))
+        #expect(FileManager.default.fileExists(atPath: scratch.root + "/state/second/checkpoints.json"))
+    }
+}
