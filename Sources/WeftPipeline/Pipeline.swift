@@ -70,9 +70,8 @@ public struct PipelineStatistics: Sendable, Equatable {
 /// follows rotations for months holds only the sources it is reading.
 public struct Pipeline {
     public let configuration: PipelineConfiguration
-    /// Every source by id; nil where a released source's id waits to be reused.
+    /// Every source by id; nil where a released source's id waits to be reused, or the id is a prefix stream's.
     private var sources: [Source?] = []
-    private var freeIDs: [SourceID] = []
     /// Sources whose input ended and that still have records pending.
     private var ending: [SourceID] = []
     /// Counters of released sources' stages.
@@ -84,6 +83,13 @@ public struct Pipeline {
         var info: SourceInfo
         var framer: LineFramer
         var decoder: LineDecoder
+        /// The prefix layer while the source may have or has prefixes (`kubectl --prefix`, compose, journal…); nil
+        /// for Docker, CRI and plain text, whose lines then cost nothing more.
+        var prefix: PrefixDecoder?
+        /// The format the prefix layer decided, once it has.
+        var prefixFormat: LogFormat?
+        /// The source's prefix streams, each with the id records and the output know it by.
+        var lanes = Lanes()
         /// What has been copied from the decoder into `info`.
         var described = Described()
         /// The output has been told the current `info`.
@@ -115,15 +121,16 @@ public struct Pipeline {
         if let path = info.path, info.resource.isEmpty {
             info.resource = KubernetesPath.resource(forPath: path)
         }
-        let id = freeIDs.popLast() ?? SourceID(sources.count)
-        let source = Source(
+        let id = core.ids.take()
+        let format = format ?? configuration.format
+        var source = Source(
             info: info, framer: LineFramer(maxLineBytes: configuration.maxLineBytes, startOffset: startOffset),
-            decoder: LineDecoder(format: format ?? configuration.format, source: id))
-        if Int(id) == sources.count {
-            sources.append(source)
-        } else {
-            sources[Int(id)] = source
+            decoder: LineDecoder(format: format, source: id))
+        if format == .auto || format.isPrefixed {
+            source.prefix = PrefixDecoder(format: format, year: configuration.plainTimestampYear)
         }
+        while sources.count <= Int(id) { sources.append(nil) }
+        sources[Int(id)] = source
         core.stats.sourcesAdded += 1
         return id
     }
@@ -153,14 +160,19 @@ public struct Pipeline {
         result.joinedLines = core.joiner.joinedLines
         for source in sources {
             guard let source else { continue }
-            result.malformedLines += source.decoder.malformedCount
+            result.malformedLines += source.decoder.malformedCount + (source.prefix?.malformedCount ?? 0)
             result.truncatedLines += source.framer.truncatedLines
         }
         return result
     }
 
     /// The format each source was read as (auto-detected or forced), nil until decided or once released.
-    public func detectedFormat(of source: SourceID) -> LogFormat? { state(of: source)?.decoder.detectedFormat }
+    public func detectedFormat(of source: SourceID) -> LogFormat? {
+        guard let state = state(of: source) else { return nil }
+        if let format = state.prefixFormat { return format }
+        if let prefix = state.prefix, prefix.decided == nil { return nil }
+        return state.decoder.detectedFormat
+    }
 
     /// The time by which ``advance(to:into:)`` must be called for flush timeouts to fire on time, or nil when nothing
     /// is pending.
@@ -168,6 +180,13 @@ public struct Pipeline {
         var deadline = core.engine.nextFlushDeadline
         if let oldest = core.joiner.oldestPendingGrowth {
             deadline = min(deadline ?? .max, oldest &+ configuration.multiline.flushTimeout)
+        }
+        if core.holding > 0 {
+            for case let source? in sources {
+                if let since = source.prefix?.heldSince {
+                    deadline = min(deadline ?? .max, since &+ configuration.multiline.flushTimeout)
+                }
+            }
         }
         return deadline
     }
@@ -183,7 +202,7 @@ public struct Pipeline {
     /// at their first byte.
     public func settledOffset(of source: SourceID) -> Int64 {
         guard let state = state(of: source) else { preconditionFailure("source \(source) was released") }
-        var offset = state.framer.consumedOffset
+        var offset = min(state.framer.consumedOffset, state.prefix?.heldStart ?? .max)
         core.joiner.forEachPendingStart { if $0 == source { offset = min(offset, $1) } }
         core.engine.forEachPendingStart { if $0 == source { offset = min(offset, $1) } }
         return offset
@@ -193,7 +212,9 @@ public struct Pipeline {
     public func settledOffsets() -> [SourceID: Int64] {
         var offsets: [SourceID: Int64] = [:]
         for (index, source) in sources.enumerated() {
-            if let source { offsets[SourceID(index)] = source.framer.consumedOffset }
+            if let source {
+                offsets[SourceID(index)] = min(source.framer.consumedOffset, source.prefix?.heldStart ?? .max)
+            }
         }
         let lower = { (source: SourceID, start: Int64) in
             if let current = offsets[source], start < current { offsets[source] = start }
@@ -232,6 +253,7 @@ public struct Pipeline {
         if let framed = sources[index]!.framer.finish() {
             try core.line(framed, of: &sources[index]!, now: now, into: &output)
         }
+        try core.flushHeld(of: &sources[index]!, into: &output)
         sources[index]!.ended = true
         ending.append(source)
         releaseDrained(into: &output)
@@ -250,6 +272,14 @@ public struct Pipeline {
     /// Fires flush timeouts due at `now`: partial lines not completed and records whose stream went quiet.
     public mutating func advance<O: RecordOutput>(to now: Int64, into output: inout O) throws(O.Failure) {
         let current = configuration.clock == .logTimestamps ? max(now, core.logNow) : now
+        if core.holding > 0 {
+            // Lines held to detect a source's format leave once the source has been quiet for the flush timeout.
+            for index in sources.indices {
+                if let since = sources[index]?.prefix?.heldSince, since &+ configuration.multiline.flushTimeout <= now {
+                    try core.flushHeld(of: &sources[index]!, into: &output)
+                }
+            }
+        }
         try core.advance(to: current, into: &output)
         if !ending.isEmpty { releaseDrained(into: &output) }
     }
@@ -259,6 +289,11 @@ public struct Pipeline {
     public mutating func finish<O: RecordOutput>(
         now: Int64, reason: FlushReason = .endOfInput, into output: inout O
     ) throws(O.Failure) {
+        if core.holding > 0 {
+            for index in sources.indices where sources[index]?.prefix?.isHolding == true {
+                try core.flushHeld(of: &sources[index]!, into: &output)
+            }
+        }
         let current = configuration.clock == .logTimestamps ? max(now, core.logNow) : now
         try core.finish(now: current, reason: reason, into: &output)
         if !ending.isEmpty { releaseDrained(into: &output) }
@@ -288,19 +323,20 @@ public struct Pipeline {
             }
             core.engine.forgetStreams(of: source)  // all idle by now
             let state = sources[Int(source)]!
-            retired.malformed += state.decoder.malformedCount
+            retired.malformed += state.decoder.malformedCount + (state.prefix?.malformedCount ?? 0)
             retired.truncated += state.framer.truncatedLines
+            for lane in state.lanes.ids {
+                output.release(lane)
+                core.ids.give(lane)
+            }
             sources[Int(source)] = nil
-            freeIDs.append(source)
+            core.ids.give(source)
             core.stats.sourcesReleased += 1
             output.release(source)
         }
         ending = kept
         // A table left long by a burst of sources shrinks once its tail is free.
-        while let last = sources.last, last == nil {
-            sources.removeLast()
-            freeIDs.removeAll { Int($0) == sources.count }
-        }
+        while let last = sources.last, last == nil { sources.removeLast() }
     }
 }
 
@@ -317,6 +353,10 @@ struct Core {
     let configuration: PipelineConfiguration
     var logNow = Int64.min
     var stats = PipelineStatistics()
+    /// Ids of sources and of their prefix streams (one space: the output knows both by id).
+    var ids = SourceIDs()
+    /// Sources whose prefix layer holds lines while it detects their format.
+    var holding = 0
 
     @inline(__always)
     mutating func line<O: RecordOutput>(
@@ -330,6 +370,95 @@ struct Core {
         {
             try describe(&source, into: &output)
         }
+        if source.prefix != nil {
+            try prefixed(line, of: &source, now: now, into: &output)
+            return
+        }
+        try decoded(line, now: now, into: &output)
+    }
+
+    /// A line through the source's prefix layer (while it detects, or once it found prefixes).
+    @inline(never)
+    mutating func prefixed<O: RecordOutput>(
+        _ line: LogLine, of source: inout Pipeline.Source, now: Int64, into output: inout O
+    ) throws(O.Failure) {
+        if let format = source.decoder.detectedFormat, format != .plain {
+            source.prefix = nil  // Docker or CRI: no prefixes
+            try decoded(line, now: now, into: &output)
+            return
+        }
+        // Moved out while it hands lines on, so describing a new lane may touch the rest of `source`.
+        var prefix = source.prefix.take()!
+        let wasHolding = prefix.isHolding
+        defer {
+            if prefix.decided == .plain && !prefix.isHolding {
+                source.prefixFormat = nil
+            } else {
+                if let decided = prefix.decided { source.prefixFormat = decided }
+                source.prefix = prefix
+            }
+            holding += (prefix.isHolding ? 1 : 0) - (wasHolding ? 1 : 0)
+        }
+        try prefix.push(line, now: now) { (prefixed) throws(O.Failure) in
+            try self.take(prefixed, of: &source, into: &output)
+        }
+    }
+
+    /// Hands on the lines a source's prefix layer holds (a flush timeout, the end of its input).
+    mutating func flushHeld<O: RecordOutput>(of source: inout Pipeline.Source, into output: inout O) throws(O.Failure) {
+        guard var prefix = source.prefix.take() else { return }
+        let wasHolding = prefix.isHolding
+        defer {
+            if prefix.decided != .plain { source.prefix = prefix }
+            holding -= wasHolding ? 1 : 0
+        }
+        try prefix.flush { (prefixed) throws(O.Failure) in
+            try self.take(prefixed, of: &source, into: &output)
+        }
+    }
+
+    private mutating func take<O: RecordOutput>(
+        _ prefixed: PrefixDecoder.Prefixed, of source: inout Pipeline.Source, into output: inout O
+    ) throws(O.Failure) {
+        var line = prefixed.line
+        if let key = prefixed.key {
+            line.lane = try lane(for: key, of: &source, format: prefixed.format, into: &output)
+        }
+        try decoded(line, now: prefixed.now, into: &output)
+    }
+
+    /// The id of the prefix stream `key` of `source`, described to the output when it is new. Within the engine's
+    /// bound on streams: past it, prefix streams with nothing pending are let go, or else the oldest one's record is
+    /// flushed (`buffer_full`) and it is let go.
+    private mutating func lane<O: RecordOutput>(
+        for key: UnsafeRawBufferPointer, of source: inout Pipeline.Source, format: LogFormat, into output: inout O
+    ) throws(O.Failure) -> SourceID {
+        if let id = source.lanes.id(for: key) { return id }
+        if source.lanes.count >= configuration.multiline.maxStreams {
+            let parent = source.decoder.source
+            var released = source.lanes.remove { !engine.hasPending(lane: $0) }
+            if released.isEmpty, let oldest = source.lanes.oldest {
+                try engine.finish(lane: oldest, of: parent, reason: .bufferFull, into: &output)
+                released = source.lanes.remove { $0 == oldest }
+            }
+            engine.forgetStreams(of: parent)
+            for id in released {
+                output.release(id)
+                ids.give(id)
+            }
+        }
+        let id = ids.take()
+        var info = source.info
+        info.resource += PrefixDecoder.resource(forKey: key, format: format)
+        try output.describe(id, as: info)
+        source.lanes.add(key, id)
+        return id
+    }
+
+    /// A decoded line (without its prefix) on to partial join and the engine.
+    @inline(__always)
+    mutating func decoded<O: RecordOutput>(_ line: LogLine, now: Int64, into output: inout O) throws(O.Failure) {
+        var line = line
         var now = now
         if line.time != Timestamp.none { stats.noteTime(line.time) }
         if configuration.clock == .logTimestamps {
