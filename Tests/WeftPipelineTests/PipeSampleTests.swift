@@ -86,7 +86,8 @@ import WeftTestSupport
         }
         for replica in sample.replicas {
             let mine = zip(records, run.output.sources).filter { record, source in
-                sample.replicaKey.isEmpty || source.resource.contains { $0.key == sample.replicaKey && $0.value == replica }
+                sample.replicaKey.isEmpty
+                    || source.resource.contains { $0.key == sample.replicaKey && $0.value == replica }
             }
             let actual = mine.map { ExpectedRecord(parser: $0.0.parser, body: $0.0.body) }
             #expect(actual == expected, "\(sample) \(replica)")
