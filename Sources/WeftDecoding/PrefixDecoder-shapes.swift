@@ -1,5 +1,11 @@
 import WeftCore
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 // The line shapes of the prefixed formats, as the tools print them:
 //
 // - kubectl (staging/src/k8s.io/kubectl/pkg/cmd/logs/logs.go, `addPrefixIfNeeded`): `[pod/NAME/CONTAINER] ` before
@@ -143,28 +149,24 @@ extension PrefixDecoder {
 
     // MARK: - Prefixes
 
-    /// `[pod/NAME/CONTAINER] `; the key is `pod/NAME/CONTAINER`.
+    /// `[pod/NAME/CONTAINER] `; the key is `pod/NAME/CONTAINER`. Neither name may be empty or hold a space, a `/`
+    /// or a `[` (Kubernetes names cannot).
     static func kubectlPrefix(_ p: UnsafePointer<UInt8>, _ n: Int) -> PrefixCut? {
         guard n >= 10, p[0] == UInt8(ascii: "["), p[1] == UInt8(ascii: "p"), p[2] == UInt8(ascii: "o"),
             p[3] == UInt8(ascii: "d"), p[4] == UInt8(ascii: "/")
         else { return nil }
-        var i = 5
-        var slashes = 0
-        while i < n, p[i] != UInt8(ascii: "]") {
-            let b = p[i]
-            if b == UInt8(ascii: "/") {
-                slashes += 1
-                // Neither name may be empty.
-                guard p[i - 1] != UInt8(ascii: "/") else { return nil }
-            } else if b <= 0x20 || b == UInt8(ascii: "[") {
-                return nil
-            }
-            i += 1
-        }
-        guard slashes == 1, i + 1 < n, p[i + 1] == UInt8(ascii: " "), p[i - 1] != UInt8(ascii: "/") else {
-            return nil
-        }
-        return PrefixCut(content: i + 2, time: Timestamp.none, key: 1..<i)
+        // memchr over the names rather than a loop per byte: this runs on every line of a kubectl pipe.
+        let limit = Swift.min(n, 5 + 253 + 1 + 63 + 1)
+        guard let closing = memchr(p + 5, Int32(UInt8(ascii: "]")), limit - 5) else { return nil }
+        let close = UnsafePointer<UInt8>(closing.assumingMemoryBound(to: UInt8.self)) - p
+        guard close + 1 < n, p[close + 1] == UInt8(ascii: " "),
+            let slashAt = memchr(p + 5, Int32(UInt8(ascii: "/")), close - 5)
+        else { return nil }
+        let slash = UnsafePointer<UInt8>(slashAt.assumingMemoryBound(to: UInt8.self)) - p
+        guard slash > 5, slash + 1 < close, memchr(p + slash + 1, Int32(UInt8(ascii: "/")), close - slash - 1) == nil,
+            memchr(p + 5, 0x20, close - 5) == nil, memchr(p + 5, Int32(UInt8(ascii: "[")), close - 5) == nil
+        else { return nil }
+        return PrefixCut(content: close + 2, time: Timestamp.none, key: 1..<close)
     }
 
     /// `NAME  | ` with the name padded by at least one space; the key is the name.

@@ -1,5 +1,11 @@
 import WeftCore
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// The prefix layer between decoding and the engine: takes apart what a tool adds to each line when it prints logs to
 /// a pipe, and says which prefix stream a line belongs to.
 ///
@@ -113,6 +119,13 @@ public struct PrefixDecoder: @unchecked Sendable {
         }
     }
 
+    /// The line taken apart by the decided format, without a closure: the hot path once a prefixed format is decided
+    /// (``decided`` is neither nil nor ``LogFormat/plain``).
+    @inline(__always)
+    public mutating func take(_ line: LogLine, now: Int64) -> Prefixed {
+        take(line, as: decided!, now: now)
+    }
+
     /// Decides with what is held (fewer than ``linesToDecide`` ambiguous lines: plain) and hands the held lines on:
     /// at a flush timeout, or when the input ends.
     public mutating func flush<E: Error>(_ emit: (Prefixed) throws(E) -> Void) throws(E) {
@@ -212,7 +225,7 @@ public struct PrefixDecoder: @unchecked Sendable {
     /// when it has none.
     @inline(__always)
     mutating func withoutEscapes(_ text: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
-        guard let base = text.baseAddress, text.contains(0x1B) else { return text }
+        guard let base = text.baseAddress, memchr(base, 0x1B, text.count) != nil else { return text }
         let p = base.assumingMemoryBound(to: UInt8.self)
         let n = text.count
         scratch.removeSuffix(from: 0)

@@ -1,5 +1,11 @@
 import WeftCore
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// The prefix streams of one source (`pod/api-1/app`, `web-1`, …), each with the id its records carry.
 ///
 /// Looked up once per line by the key's bytes, without building an array: the last key found is compared first (a
@@ -16,13 +22,27 @@ struct Lanes {
 
     /// The id of `key`, or nil if it has none yet.
     mutating func id(for key: UnsafeRawBufferPointer) -> SourceID? {
-        if last >= 0, keys[last].elementsEqual(key) { return ids[last] }
+        if last >= 0, Self.equal(keys[last], key) { return ids[last] }
+        if keys.count <= 8 {
+            // A few streams (the usual pipe): comparing them is cheaper than hashing.
+            for position in keys.indices where Self.equal(keys[position], key) {
+                last = position
+                return ids[position]
+            }
+            return nil
+        }
         guard let candidates = positions[Self.hash(key)] else { return nil }
-        for position in candidates where keys[position].elementsEqual(key) {
+        for position in candidates where Self.equal(keys[position], key) {
             last = position
             return ids[position]
         }
         return nil
+    }
+
+    @inline(__always)
+    private static func equal(_ stored: [UInt8], _ key: UnsafeRawBufferPointer) -> Bool {
+        guard stored.count == key.count, !key.isEmpty else { return stored.count == key.count }
+        return stored.withUnsafeBytes { memcmp($0.baseAddress!, key.baseAddress!, key.count) == 0 }
     }
 
     mutating func add(_ key: UnsafeRawBufferPointer, _ id: SourceID) {

@@ -382,6 +382,12 @@ struct Core {
     mutating func prefixed<O: RecordOutput>(
         _ line: LogLine, of source: inout Pipeline.Source, now: Int64, into output: inout O
     ) throws(O.Failure) {
+        if let decided = source.prefix!.decided, decided != .plain {
+            // Decided: no closure, and the layer stays where it is.
+            let prefixed = source.prefix!.take(line, now: now)
+            try take(prefixed, of: &source, into: &output)
+            return
+        }
         if let format = source.decoder.detectedFormat, format != .plain {
             source.prefix = nil  // Docker or CRI: no prefixes
             try decoded(line, now: now, into: &output)
