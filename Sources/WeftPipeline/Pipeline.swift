@@ -84,12 +84,8 @@ public struct Pipeline {
         var framer: LineFramer
         var decoder: LineDecoder
         /// The prefix layer while the source may have or has prefixes (`kubectl --prefix`, compose, journal…); nil
-        /// for Docker, CRI and plain text, whose lines then cost nothing more.
-        var prefix: PrefixDecoder?
-        /// The format the prefix layer decided, once it has.
-        var prefixFormat: LogFormat?
-        /// The source's prefix streams, each with the id records and the output know it by.
-        var lanes = Lanes()
+        /// for Docker, CRI and plain text, whose lines then pay one pointer check.
+        var layer: PrefixLayer?
         /// What has been copied from the decoder into `info`.
         var described = Described()
         /// The output has been told the current `info`.
@@ -127,7 +123,7 @@ public struct Pipeline {
             info: info, framer: LineFramer(maxLineBytes: configuration.maxLineBytes, startOffset: startOffset),
             decoder: LineDecoder(format: format, source: id))
         if format == .auto || format.isPrefixed {
-            source.prefix = PrefixDecoder(format: format, year: configuration.plainTimestampYear)
+            source.layer = PrefixLayer(PrefixDecoder(format: format, year: configuration.plainTimestampYear))
         }
         while sources.count <= Int(id) { sources.append(nil) }
         sources[Int(id)] = source
@@ -160,7 +156,7 @@ public struct Pipeline {
         result.joinedLines = core.joiner.joinedLines
         for source in sources {
             guard let source else { continue }
-            result.malformedLines += source.decoder.malformedCount + (source.prefix?.malformedCount ?? 0)
+            result.malformedLines += source.decoder.malformedCount + (source.layer?.decoder.malformedCount ?? 0)
             result.truncatedLines += source.framer.truncatedLines
         }
         return result
@@ -169,8 +165,10 @@ public struct Pipeline {
     /// The format each source was read as (auto-detected or forced), nil until decided or once released.
     public func detectedFormat(of source: SourceID) -> LogFormat? {
         guard let state = state(of: source) else { return nil }
-        if let format = state.prefixFormat { return format }
-        if let prefix = state.prefix, prefix.decided == nil { return nil }
+        if let layer = state.layer {
+            if let format = layer.decoder.decided, format != .plain { return format }
+            if layer.decoder.decided == nil { return nil }
+        }
         return state.decoder.detectedFormat
     }
 
@@ -183,7 +181,7 @@ public struct Pipeline {
         }
         if core.holding > 0 {
             for case let source? in sources {
-                if let since = source.prefix?.heldSince {
+                if let since = source.layer?.decoder.heldSince {
                     deadline = min(deadline ?? .max, since &+ configuration.multiline.flushTimeout)
                 }
             }
@@ -202,7 +200,7 @@ public struct Pipeline {
     /// at their first byte.
     public func settledOffset(of source: SourceID) -> Int64 {
         guard let state = state(of: source) else { preconditionFailure("source \(source) was released") }
-        var offset = min(state.framer.consumedOffset, state.prefix?.heldStart ?? .max)
+        var offset = min(state.framer.consumedOffset, state.layer?.decoder.heldStart ?? .max)
         core.joiner.forEachPendingStart { if $0 == source { offset = min(offset, $1) } }
         core.engine.forEachPendingStart { if $0 == source { offset = min(offset, $1) } }
         return offset
@@ -213,7 +211,7 @@ public struct Pipeline {
         var offsets: [SourceID: Int64] = [:]
         for (index, source) in sources.enumerated() {
             if let source {
-                offsets[SourceID(index)] = min(source.framer.consumedOffset, source.prefix?.heldStart ?? .max)
+                offsets[SourceID(index)] = min(source.framer.consumedOffset, source.layer?.decoder.heldStart ?? .max)
             }
         }
         let lower = { (source: SourceID, start: Int64) in
@@ -275,7 +273,9 @@ public struct Pipeline {
         if core.holding > 0 {
             // Lines held to detect a source's format leave once the source has been quiet for the flush timeout.
             for index in sources.indices {
-                if let since = sources[index]?.prefix?.heldSince, since &+ configuration.multiline.flushTimeout <= now {
+                if let since = sources[index]?.layer?.decoder.heldSince,
+                    since &+ configuration.multiline.flushTimeout <= now
+                {
                     try core.flushHeld(of: &sources[index]!, into: &output)
                 }
             }
@@ -290,7 +290,7 @@ public struct Pipeline {
         now: Int64, reason: FlushReason = .endOfInput, into output: inout O
     ) throws(O.Failure) {
         if core.holding > 0 {
-            for index in sources.indices where sources[index]?.prefix?.isHolding == true {
+            for index in sources.indices where sources[index]?.layer?.decoder.isHolding == true {
                 try core.flushHeld(of: &sources[index]!, into: &output)
             }
         }
@@ -323,9 +323,9 @@ public struct Pipeline {
             }
             core.engine.forgetStreams(of: source)  // all idle by now
             let state = sources[Int(source)]!
-            retired.malformed += state.decoder.malformedCount + (state.prefix?.malformedCount ?? 0)
+            retired.malformed += state.decoder.malformedCount + (state.layer?.decoder.malformedCount ?? 0)
             retired.truncated += state.framer.truncatedLines
-            for lane in state.lanes.ids {
+            for lane in state.layer?.lanes.ids ?? [] {
                 output.release(lane)
                 core.ids.give(lane)
             }
@@ -370,8 +370,8 @@ struct Core {
         {
             try describe(&source, into: &output)
         }
-        if source.prefix != nil {
-            try prefixed(line, of: &source, now: now, into: &output)
+        if let layer = source.layer {
+            try prefixed(line, layer, of: &source, now: now, into: &output)
             return
         }
         try decoded(line, now: now, into: &output)
@@ -380,55 +380,48 @@ struct Core {
     /// A line through the source's prefix layer (while it detects, or once it found prefixes).
     @inline(never)
     mutating func prefixed<O: RecordOutput>(
-        _ line: LogLine, of source: inout Pipeline.Source, now: Int64, into output: inout O
+        _ line: LogLine, _ layer: PrefixLayer, of source: inout Pipeline.Source, now: Int64, into output: inout O
     ) throws(O.Failure) {
-        if let decided = source.prefix!.decided, decided != .plain {
-            // Decided: no closure, and the layer stays where it is.
-            let prefixed = source.prefix!.take(line, now: now)
-            try take(prefixed, of: &source, into: &output)
+        if let decided = layer.decoder.decided, decided != .plain {
+            // Decided: no closure.
+            try take(layer.decoder.take(line, now: now), layer, of: &source, into: &output)
             return
         }
         if let format = source.decoder.detectedFormat, format != .plain {
-            source.prefix = nil  // Docker or CRI: no prefixes
+            source.layer = nil  // Docker or CRI: no prefixes
             try decoded(line, now: now, into: &output)
             return
         }
-        // Moved out while it hands lines on, so describing a new lane may touch the rest of `source`.
-        var prefix = source.prefix.take()!
-        let wasHolding = prefix.isHolding
+        let wasHolding = layer.decoder.isHolding
         defer {
-            if prefix.decided == .plain && !prefix.isHolding {
-                source.prefixFormat = nil
-            } else {
-                if let decided = prefix.decided { source.prefixFormat = decided }
-                source.prefix = prefix
-            }
-            holding += (prefix.isHolding ? 1 : 0) - (wasHolding ? 1 : 0)
+            if layer.decoder.decided == .plain && !layer.decoder.isHolding { source.layer = nil }
+            holding += (layer.decoder.isHolding ? 1 : 0) - (wasHolding ? 1 : 0)
         }
-        try prefix.push(line, now: now) { (prefixed) throws(O.Failure) in
-            try self.take(prefixed, of: &source, into: &output)
+        try layer.decoder.push(line, now: now) { (prefixed) throws(O.Failure) in
+            try self.take(prefixed, layer, of: &source, into: &output)
         }
     }
 
     /// Hands on the lines a source's prefix layer holds (a flush timeout, the end of its input).
     mutating func flushHeld<O: RecordOutput>(of source: inout Pipeline.Source, into output: inout O) throws(O.Failure) {
-        guard var prefix = source.prefix.take() else { return }
-        let wasHolding = prefix.isHolding
+        guard let layer = source.layer else { return }
+        let wasHolding = layer.decoder.isHolding
         defer {
-            if prefix.decided != .plain { source.prefix = prefix }
+            if layer.decoder.decided == .plain { source.layer = nil }
             holding -= wasHolding ? 1 : 0
         }
-        try prefix.flush { (prefixed) throws(O.Failure) in
-            try self.take(prefixed, of: &source, into: &output)
+        try layer.decoder.flush { (prefixed) throws(O.Failure) in
+            try self.take(prefixed, layer, of: &source, into: &output)
         }
     }
 
     private mutating func take<O: RecordOutput>(
-        _ prefixed: PrefixDecoder.Prefixed, of source: inout Pipeline.Source, into output: inout O
+        _ prefixed: PrefixDecoder.Prefixed, _ layer: PrefixLayer, of source: inout Pipeline.Source,
+        into output: inout O
     ) throws(O.Failure) {
         var line = prefixed.line
         if let key = prefixed.key {
-            line.lane = try lane(for: key, of: &source, format: prefixed.format, into: &output)
+            line.lane = try lane(for: key, layer, of: source, format: prefixed.format, into: &output)
         }
         try decoded(line, now: prefixed.now, into: &output)
     }
@@ -437,15 +430,16 @@ struct Core {
     /// bound on streams: past it, prefix streams with nothing pending are let go, or else the oldest one's record is
     /// flushed (`buffer_full`) and it is let go.
     private mutating func lane<O: RecordOutput>(
-        for key: UnsafeRawBufferPointer, of source: inout Pipeline.Source, format: LogFormat, into output: inout O
+        for key: UnsafeRawBufferPointer, _ layer: PrefixLayer, of source: borrowing Pipeline.Source,
+        format: LogFormat, into output: inout O
     ) throws(O.Failure) -> SourceID {
-        if let id = source.lanes.id(for: key) { return id }
-        if source.lanes.count >= configuration.multiline.maxStreams {
+        if let id = layer.lanes.id(for: key) { return id }
+        if layer.lanes.count >= configuration.multiline.maxStreams {
             let parent = source.decoder.source
-            var released = source.lanes.remove { !engine.hasPending(lane: $0) }
-            if released.isEmpty, let oldest = source.lanes.oldest {
+            var released = layer.lanes.remove { !engine.hasPending(lane: $0) }
+            if released.isEmpty, let oldest = layer.lanes.oldest {
                 try engine.finish(lane: oldest, of: parent, reason: .bufferFull, into: &output)
-                released = source.lanes.remove { $0 == oldest }
+                released = layer.lanes.remove { $0 == oldest }
             }
             engine.forgetStreams(of: parent)
             for id in released {
@@ -457,7 +451,7 @@ struct Core {
         var info = source.info
         info.resource += PrefixDecoder.resource(forKey: key, format: format)
         try output.describe(id, as: info)
-        source.lanes.add(key, id)
+        layer.lanes.add(key, id)
         return id
     }
 
@@ -533,4 +527,16 @@ struct Core {
         }
         try engine.finish(source: source, into: &output)
     }
+}
+
+/// A source's prefix layer and its prefix streams, boxed: one pointer in the source (what Docker, CRI and plain
+/// sources check per line), and the layer can hand lines on while the rest of the source is touched.
+final class PrefixLayer {
+    // Unchecked: only the pipeline touches a layer, from one thread, and the per-access checks cost on every line
+    // of a prefixed pipe.
+    @exclusivity(unchecked) var decoder: PrefixDecoder
+    /// The prefix streams, each with the id records and the output know it by.
+    @exclusivity(unchecked) var lanes = Lanes()
+
+    init(_ decoder: PrefixDecoder) { self.decoder = decoder }
 }
