@@ -449,7 +449,11 @@ struct Core {
         }
         let id = ids.take()
         var info = source.info
-        info.resource += PrefixDecoder.resource(forKey: key, format: format)
+        let resource = PrefixDecoder.resource(forKey: key, format: format)
+        // The prefix names the stream more closely than the source's path does (kubectl output saved under a
+        // kubelet path): its attributes replace the path's, never appear twice.
+        info.resource.removeAll { old in resource.contains { $0.key == old.key } }
+        info.resource += resource
         try output.describe(id, as: info)
         layer.lanes.add(key, id)
         return id

@@ -127,4 +127,15 @@ import WeftTestSupport
         #expect(info.path == "/tmp/kubectl-output.log")
         #expect(info.resource.map { "\($0.key)=\($0.value)" } == ["k8s.pod.name=api-1", "k8s.container.name=app"])
     }
+
+    @Test func aPrefixReplacesWhatTheSourcesPathSaidNeverDuplicatesIt() throws {
+        let bytes = Array("[pod/api-1/app] hello\n".utf8)
+        let run = try Fixtures.run(bytes, path: "/var/log/pods/shop_saved-output_0b6c/kubectl/0.log")
+        let info = try #require(run.output.sources.first)
+        let keys = info.resource.map(\.key)
+        #expect(Set(keys).count == keys.count, "\(keys)")
+        #expect(info.resource.contains { $0.key == "k8s.namespace.name" && $0.value == "shop" })
+        #expect(info.resource.contains { $0.key == "k8s.pod.name" && $0.value == "api-1" })
+        #expect(info.resource.contains { $0.key == "k8s.container.name" && $0.value == "app" })
+    }
 }
