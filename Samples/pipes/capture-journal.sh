@@ -5,7 +5,7 @@
 # one line to each in turn; then prints them with `journalctl -o short-iso`, `-o short-precise` and `-o json`.
 #
 # Needs root (unshare, mount) and the `systemd` package (journald, systemd-cat, journalctl).
-# Usage: sudo bash Samples/pipes/capture-journal.sh       (writes Samples/pipes/<lang>.journal*.log)
+# Usage: sudo bash Samples/pipes/capture-journal.sh       (writes Samples/pipes/*.journal*.log)
 set -euo pipefail
 self=$(readlink -f "$0")
 cd "$(dirname "$self")"
@@ -44,4 +44,26 @@ PY
     journalctl --no-pager -o short-precise -t "$lang-a" -t "$lang-b" > "$lang.journal-short-precise.log"
     journalctl --no-pager -o json -t "$lang-a" -t "$lang-b" > "$lang.journal-json.log"
 done
+# Messages of several lines, as a logging library hands a whole traceback to the journal in one entry (native
+# protocol, as sd_journal_send does): every record of python/tracebacks.expected.jsonl that is a trace, sent as one
+# message by "pymulti-a" and again by "pymulti-b", in turn. journalctl's short formats print the later lines of such
+# a message indented by the width of the first line's prefix.
+python3 - ../python/tracebacks.expected.jsonl <<'PY'
+import json, socket, struct, sys
+sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+def field(name, value):
+    value = value.encode()
+    if b"\n" in value:
+        return name.encode() + b"\n" + struct.pack("<Q", len(value)) + value + b"\n"
+    return name.encode() + b"=" + value + b"\n"
+for line in open(sys.argv[1]):
+    record = json.loads(line)
+    if record["parser"] is None:
+        continue
+    for ident in ("pymulti-a", "pymulti-b"):
+        sock.sendto(field("MESSAGE", record["body"]) + field("SYSLOG_IDENTIFIER", ident), "/run/systemd/journal/socket")
+PY
+sleep 0.5
+journalctl --no-pager -o short-iso -t pymulti-a -t pymulti-b > python.journal-multiline-short-iso.log
+journalctl --no-pager -o json -t pymulti-a -t pymulti-b > python.journal-multiline-json.log
 echo "captured with $(journalctl --version | head -1)" >&2

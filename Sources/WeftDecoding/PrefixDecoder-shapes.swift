@@ -71,7 +71,14 @@ extension PrefixDecoder {
             return result
         }
         if exactTimestamp(text, at: 0) != nil { result.insert(.timestamped) }
-        if parse(text, as: .journal, strict: true) != nil { result.insert(.journal) }
+        if let cut = parse(text, as: .journal, strict: true) {
+            result.insert(.journal)
+            journalIndent = cut.content
+        } else if continuesJournalMessage(text) {
+            result.insert(.journal)  // a later line of a journal message of several lines
+        } else {
+            journalIndent = 0
+        }
         if let cut = parse(text, as: .compose, strict: true) {
             result.insert(.compose)
             if cut.time != Timestamp.none { result.insert(.timestampAfterPrefix) }

@@ -65,8 +65,12 @@ public struct PrefixDecoder: @unchecked Sendable {
     var dayCache = RFC3339.DayCache()
     /// Where a line without its ANSI sequences, or a journal `MESSAGE` unescaped, is written.
     var scratch = RawBuffer(capacity: 256)
-    /// Where a journal JSON line's key is assembled.
+    /// Where a journal JSON line's key is assembled, or a journal line's key kept for the lines that continue it.
     var keyScratch = RawBuffer(capacity: 64)
+    /// The width of the last journal line's prefix (journalctl indents the later lines of a message by it) and its
+    /// time; 0 when there is none.
+    var journalIndent = 0
+    var journalTime = Timestamp.none
     /// Lines held while detecting, and what each one was.
     private var held = RawBuffer(capacity: 0)
     private var heldLines: [Held] = []
@@ -205,11 +209,43 @@ public struct PrefixDecoder: @unchecked Sendable {
             return Prefixed(line: line, key: key, format: format, now: now)
         }
         let text = withoutEscapes(line.text)
-        guard let cut = parse(text, as: format, strict: false) else { return malformed(line, now: now) }
+        guard let cut = parse(text, as: format, strict: false) else {
+            if format == .journal, continuesJournalMessage(text) {
+                // A later line of a message of several lines: the stream and time of the line that began it.
+                line.text = UnsafeRawBufferPointer(rebasing: text[Swift.min(journalIndent, text.count)...])
+                line.time = journalTime
+                let key = UnsafeRawBufferPointer(start: keyScratch.base, count: keyScratch.count)
+                return Prefixed(line: line, key: key, format: format, now: now)
+            }
+            journalIndent = 0
+            return malformed(line, now: now)
+        }
         line.text = UnsafeRawBufferPointer(rebasing: text[cut.content...])
         if cut.time != Timestamp.none { line.time = cut.time }
         let key = cut.key.map { UnsafeRawBufferPointer(rebasing: text[$0]) }
+        if format == .journal, let key { rememberJournalLine(key: key, indent: cut.content, time: cut.time) }
         return Prefixed(line: line, key: key, format: format, now: now)
+    }
+
+    // MARK: - Journal messages of several lines
+
+    /// journalctl prints the later lines of a message indented by the width of the first line's prefix
+    /// (`2026-03-14T09:00:00+0000 host app[42]: `): whether `text` is such a line of the last journal line's message.
+    func continuesJournalMessage(_ text: UnsafeRawBufferPointer) -> Bool {
+        guard journalIndent > 0 else { return false }
+        let spaces = Swift.min(journalIndent, text.count)
+        // A line of the message that was empty may have lost its trailing spaces.
+        guard spaces == journalIndent || spaces == text.count else { return false }
+        for k in 0..<spaces where text[k] != 0x20 { return false }
+        return true
+    }
+
+    mutating func rememberJournalLine(key: UnsafeRawBufferPointer, indent: Int, time: Int64) {
+        keyScratch.removeSuffix(from: 0)
+        keyScratch.makeUnique()
+        if let base = key.baseAddress { keyScratch.write(base, count: key.count) }
+        journalIndent = indent
+        journalTime = time
     }
 
     private mutating func malformed(_ line: LogLine, now: Int64) -> Prefixed {

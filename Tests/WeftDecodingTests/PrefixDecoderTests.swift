@@ -165,6 +165,27 @@ import WeftDecoding
             ])
     }
 
+    @Test func laterLinesOfAJournalMessageKeepItsStreamAndTime() {
+        // As journalctl -o short-iso printed a message of three lines (systemd 252), then the next entry.
+        let indent = String(repeating: " ", count: 42)
+        let lines = [
+            "2026-11-29T22:01:15+0000 vm pyapp[30401]: Traceback (most recent call last):",
+            indent + "  File \"x.py\", line 1, in <module>", indent + "ValueError: boom",
+            "2026-11-29T22:01:16+0000 vm pyapp[30401]: one line after", "   not a continuation",
+        ]
+        let run = Self.run(lines, flush: false)
+        #expect(run.decided == .journal)
+        #expect(
+            run.out.map(\.text) == [
+                "Traceback (most recent call last):", "  File \"x.py\", line 1, in <module>", "ValueError: boom",
+                "one line after", "   not a continuation",
+            ])
+        #expect(
+            run.out.map(\.key) == ["vm pyapp[30401]", "vm pyapp[30401]", "vm pyapp[30401]", "vm pyapp[30401]", nil])
+        #expect(run.out.map(\.malformed) == [false, false, false, false, true])
+        #expect(run.out[1].time == Self.time("2026-11-29T22:01:15Z") && run.out[2].time == run.out[1].time)
+    }
+
     @Test func journalJSONDecidesOnOneLine() {
         let line =
             #"{"_PID":"4519","MESSAGE":"  File \"x.py\"\tline 1","_HOSTNAME":"vm","SYSLOG_IDENTIFIER":"pyapp","#

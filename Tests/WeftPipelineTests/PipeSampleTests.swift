@@ -109,6 +109,25 @@ import WeftTestSupport
         #expect(sample.replicaKey.isEmpty || replicas == Set(sample.replicas))
     }
 
+    /// A traceback handed to the journal as one message of several lines (as a logging library does): in
+    /// `-o short-iso` journalctl indents its later lines by the width of the first line's prefix, in `-o json` it is
+    /// one `MESSAGE`. Each comes out as one record per message, per identifier, with the message's time.
+    @Test(arguments: ["python.journal-multiline-short-iso", "python.journal-multiline-json"])
+    func journalMessagesOfSeveralLinesAreWholeRecords(_ name: String) throws {
+        let bytes = Array(try Data(contentsOf: Self.pipes.appendingPathComponent("\(name).log")))
+        let run = try Fixtures.run(bytes, chunk: 4096)
+        #expect(run.pipeline.statistics.malformedLines == 0)
+        let traces = try Self.expected("python").filter { $0.parser != nil }
+        #expect(!traces.isEmpty)
+        for replica in ["pymulti-a", "pymulti-b"] {
+            let mine = zip(run.records, run.output.sources).filter { _, source in
+                source.resource.contains { $0.key == "process.executable.name" && $0.value == replica }
+            }.map(\.0)
+            #expect(mine.map(\.body) == traces.map(\.body), "\(name) \(replica)")
+            #expect(mine.allSatisfy { $0.time != Timestamp.none })
+        }
+    }
+
     /// The same lines with the prefix layer fed a byte at a time: the same records.
     @Test(arguments: ["java.kubectl", "python.journal-json", "go.stern-color"])
     func chunkingDoesNotMatter(_ name: String) throws {
