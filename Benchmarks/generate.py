@@ -8,6 +8,8 @@ captured from the real runtimes) mixed in, so that about 20% of lines are inside
   docker      Docker json-file (traces on stderr, ordinary lines on stdout, lines over 16 KiB split into chunks)
   containerd  CRI with Z timestamps, 16384-byte P chunks
   crio        CRI with +00:00 timestamps and 9 digits, P/F per 8192-byte read
+  kubectl     the plain lines as `kubectl logs --prefix --timestamps` prints them, each record from one of four pods
+              in turn: "[pod/NAME/app] 2006-01-02T15:04:05.000000000Z line" (the prefix layer's cost against plain)
 
 Usage: generate.py FORMAT SIZE_MB OUTPUT [--seed N] [--long-every N]
 Prints a JSON summary (lines, trace lines, expected records) on stdout. The same arguments give the same bytes.
@@ -90,6 +92,8 @@ def go_time(ns, style):
     base = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs))
     if style == "crio":
         return f"{base}.{frac:09d}+00:00"
+    if style == "kubectl":
+        return f"{base}.{frac:09d}Z"
     digits = f"{frac:09d}".rstrip("0")
     return f"{base}.{digits}Z" if digits else f"{base}Z"
 
@@ -135,6 +139,10 @@ def main():
                         tag = "F" if n == len(chunks) - 1 else "P"
                         stamp = go_time(t, fmt)
                         out.write(f"{stamp} {stream} {tag} {chunk.decode('utf-8', errors='replace')}\n")
+                elif fmt == "kubectl":
+                    # No draw from rng: the same seed gives the same lines as plain.
+                    pod = ("x2x4q", "mzq7w", "b7xkp", "9d4zs")[stats["records"] % 4]
+                    out.write(f"[pod/shop-api-7d9c5b6f4-{pod}/app] {go_time(t, 'kubectl')} {line}\n")
                 else:
                     sys.exit(f"unknown format {fmt}")
     stats["bytes"] = Path(output).stat().st_size

@@ -15,3 +15,6 @@ for expected in */*.expected.jsonl; do
         --start 2026-11-29T05:00:00Z --step-ms 2
 done
 echo "rendered: $(ls */rendered/*.log | wc -l) files" >&2
+# What the client tools print on a pipe (kubectl, docker -t, compose, stern), from the containerd renderings above.
+# The journalctl files are captured, not rendered: `sudo bash Samples/pipes/capture-journal.sh`.
+python3 pipes/render.py

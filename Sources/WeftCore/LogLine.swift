@@ -72,6 +72,10 @@ public struct LogLine {
     /// The bytes of the input this line was read from (a rejoined line: its first chunk's start to its last chunk's
     /// end).
     public var range: ByteRange
+    /// The prefix stream the line belongs to: `source` itself, or the id a prefix layer gave one stream of a pipe
+    /// that interleaves many (`[pod/api-1/app] ` from `kubectl logs --prefix`). Records carry it as their source, so
+    /// an output describes each prefix stream with its own attributes; offsets stay those of `source`.
+    public var lane: SourceID
 
     @inlinable
     public init(
@@ -85,17 +89,22 @@ public struct LogLine {
         self.isPartial = isPartial
         self.flags = flags
         self.range = range
+        self.lane = source
     }
 }
 
-/// The key every stateful stage groups lines by: partials and traces never mix across sources or streams.
+/// The key every stateful stage groups lines by: partials and traces never mix across sources, streams or prefix
+/// streams.
 public struct StreamKey: Hashable, Sendable {
     public var source: SourceID
     public var stream: LogStream
+    /// The prefix stream within the source (``LogLine/lane``); `source` when the input has no prefixes.
+    public var lane: SourceID
 
     @inlinable
-    public init(source: SourceID, stream: LogStream) {
+    public init(source: SourceID, stream: LogStream, lane: SourceID? = nil) {
         self.source = source
         self.stream = stream
+        self.lane = lane ?? source
     }
 }

@@ -64,6 +64,8 @@ public struct LineDecoder: @unchecked Sendable {
             runtimeSeen = .docker
         case .cri, .plain:
             decided = format
+        case .timestamped, .kubectl, .compose, .stern, .journal, .journalJSON:
+            decided = .plain  // text to this decoder; the PrefixDecoder takes the prefix apart
         }
     }
 
@@ -98,7 +100,7 @@ public struct LineDecoder: @unchecked Sendable {
             return decodeCRI(physical, flags: flags)
         case .plain:
             return LogLine(source: source, stream: .unknown, text: physical, flags: flags)
-        case .auto, nil:
+        case .auto, nil, .timestamped, .kubectl, .compose, .stern, .journal, .journalJSON:
             return detectAndDecode(physical, flags: flags)
         }
     }

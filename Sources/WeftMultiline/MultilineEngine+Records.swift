@@ -150,7 +150,7 @@ extension MultilineEngine {
         if slot.truncated { statistics.truncatedRecords += 1 }
         try output.write(
             Record(
-                source: slot.key.source, stream: slot.key.stream, time: slot.time, observedTime: slot.observed,
+                source: slot.key.lane, stream: slot.key.stream, time: slot.time, observedTime: slot.observed,
                 body: streams[index].body.bytes, lineCount: slot.lines, parser: parserName, flushReason: reason,
                 truncated: slot.truncated, malformed: slot.malformed, continuation: slot.continuation,
                 range: slot.range, sequence: UInt64(statistics.records)))

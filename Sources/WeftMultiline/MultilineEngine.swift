@@ -81,12 +81,17 @@ public struct MultilineEngine {
         streams.all.contains { $0.slot.key.source == source && $0.slot.lines > 0 }
     }
 
+    /// Whether any stream of the prefix stream `lane` (``WeftCore/LogLine/lane``) holds a pending record.
+    public func hasPending(lane: SourceID) -> Bool {
+        streams.all.contains { $0.slot.key.lane == lane && $0.slot.lines > 0 }
+    }
+
     // MARK: - Pushing lines
 
     /// Takes one whole line (partials already rejoined) and emits the records it completes.
     public mutating func push<O: RecordOutput>(_ line: LogLine, now: Int64, into output: inout O) throws(O.Failure) {
         statistics.linesIn += 1
-        let index = try stream(for: StreamKey(source: line.source, stream: line.stream), into: &output)
+        let index = try stream(for: StreamKey(source: line.source, stream: line.stream, lane: line.lane), into: &output)
         if now &+ configuration.flushTimeout < nextDeadline { nextDeadline = now &+ configuration.flushTimeout }
         let entry = TrialLine(length: line.text.count, time: line.time, flags: line.flags, range: line.range, now: now)
 
@@ -133,6 +138,19 @@ public struct MultilineEngine {
             }
         }
         nextDeadline = .max
+    }
+
+    /// Flushes the pending records of one prefix stream (``WeftCore/LogLine/lane``) of `source`, which is being let
+    /// go to make room for another, and forgets that source's idle streams.
+    public mutating func finish<O: RecordOutput>(
+        lane: SourceID, of source: SourceID, reason: FlushReason, into output: inout O
+    ) throws(O.Failure) {
+        for index in streams.indices where streams[index].slot.key.lane == lane {
+            while streams[index].slot.lines > 0 {
+                try end(index, reason: reason, why: "too many prefix streams", into: &output)
+            }
+        }
+        streams.removeIdle(of: source)
     }
 
     /// Flushes the pending records of one source (its input ended and it is being let go) and forgets its streams.

@@ -70,9 +70,8 @@ public struct PipelineStatistics: Sendable, Equatable {
 /// follows rotations for months holds only the sources it is reading.
 public struct Pipeline {
     public let configuration: PipelineConfiguration
-    /// Every source by id; nil where a released source's id waits to be reused.
+    /// Every source by id; nil where a released source's id waits to be reused, or the id is a prefix stream's.
     private var sources: [Source?] = []
-    private var freeIDs: [SourceID] = []
     /// Sources whose input ended and that still have records pending.
     private var ending: [SourceID] = []
     /// Counters of released sources' stages.
@@ -84,6 +83,9 @@ public struct Pipeline {
         var info: SourceInfo
         var framer: LineFramer
         var decoder: LineDecoder
+        /// The prefix layer while the source may have or has prefixes (`kubectl --prefix`, compose, journal…); nil
+        /// for Docker, CRI and plain text, whose lines then pay one pointer check.
+        var layer: PrefixLayer?
         /// What has been copied from the decoder into `info`.
         var described = Described()
         /// The output has been told the current `info`.
@@ -115,15 +117,16 @@ public struct Pipeline {
         if let path = info.path, info.resource.isEmpty {
             info.resource = KubernetesPath.resource(forPath: path)
         }
-        let id = freeIDs.popLast() ?? SourceID(sources.count)
-        let source = Source(
+        let id = core.ids.take()
+        let format = format ?? configuration.format
+        var source = Source(
             info: info, framer: LineFramer(maxLineBytes: configuration.maxLineBytes, startOffset: startOffset),
-            decoder: LineDecoder(format: format ?? configuration.format, source: id))
-        if Int(id) == sources.count {
-            sources.append(source)
-        } else {
-            sources[Int(id)] = source
+            decoder: LineDecoder(format: format, source: id))
+        if format == .auto || format.isPrefixed {
+            source.layer = PrefixLayer(PrefixDecoder(format: format, year: configuration.plainTimestampYear))
         }
+        while sources.count <= Int(id) { sources.append(nil) }
+        sources[Int(id)] = source
         core.stats.sourcesAdded += 1
         return id
     }
@@ -153,14 +156,21 @@ public struct Pipeline {
         result.joinedLines = core.joiner.joinedLines
         for source in sources {
             guard let source else { continue }
-            result.malformedLines += source.decoder.malformedCount
+            result.malformedLines += source.decoder.malformedCount + (source.layer?.decoder.malformedCount ?? 0)
             result.truncatedLines += source.framer.truncatedLines
         }
         return result
     }
 
     /// The format each source was read as (auto-detected or forced), nil until decided or once released.
-    public func detectedFormat(of source: SourceID) -> LogFormat? { state(of: source)?.decoder.detectedFormat }
+    public func detectedFormat(of source: SourceID) -> LogFormat? {
+        guard let state = state(of: source) else { return nil }
+        if let layer = state.layer {
+            if let format = layer.decoder.decided, format != .plain { return format }
+            if layer.decoder.decided == nil { return nil }
+        }
+        return state.decoder.detectedFormat
+    }
 
     /// The time by which ``advance(to:into:)`` must be called for flush timeouts to fire on time, or nil when nothing
     /// is pending.
@@ -168,6 +178,13 @@ public struct Pipeline {
         var deadline = core.engine.nextFlushDeadline
         if let oldest = core.joiner.oldestPendingGrowth {
             deadline = min(deadline ?? .max, oldest &+ configuration.multiline.flushTimeout)
+        }
+        if core.holding > 0 {
+            for case let source? in sources {
+                if let since = source.layer?.decoder.heldSince {
+                    deadline = min(deadline ?? .max, since &+ configuration.multiline.flushTimeout)
+                }
+            }
         }
         return deadline
     }
@@ -183,7 +200,7 @@ public struct Pipeline {
     /// at their first byte.
     public func settledOffset(of source: SourceID) -> Int64 {
         guard let state = state(of: source) else { preconditionFailure("source \(source) was released") }
-        var offset = state.framer.consumedOffset
+        var offset = min(state.framer.consumedOffset, state.layer?.decoder.heldStart ?? .max)
         core.joiner.forEachPendingStart { if $0 == source { offset = min(offset, $1) } }
         core.engine.forEachPendingStart { if $0 == source { offset = min(offset, $1) } }
         return offset
@@ -193,7 +210,9 @@ public struct Pipeline {
     public func settledOffsets() -> [SourceID: Int64] {
         var offsets: [SourceID: Int64] = [:]
         for (index, source) in sources.enumerated() {
-            if let source { offsets[SourceID(index)] = source.framer.consumedOffset }
+            if let source {
+                offsets[SourceID(index)] = min(source.framer.consumedOffset, source.layer?.decoder.heldStart ?? .max)
+            }
         }
         let lower = { (source: SourceID, start: Int64) in
             if let current = offsets[source], start < current { offsets[source] = start }
@@ -232,6 +251,7 @@ public struct Pipeline {
         if let framed = sources[index]!.framer.finish() {
             try core.line(framed, of: &sources[index]!, now: now, into: &output)
         }
+        try core.flushHeld(of: &sources[index]!, into: &output)
         sources[index]!.ended = true
         ending.append(source)
         releaseDrained(into: &output)
@@ -250,6 +270,16 @@ public struct Pipeline {
     /// Fires flush timeouts due at `now`: partial lines not completed and records whose stream went quiet.
     public mutating func advance<O: RecordOutput>(to now: Int64, into output: inout O) throws(O.Failure) {
         let current = configuration.clock == .logTimestamps ? max(now, core.logNow) : now
+        if core.holding > 0 {
+            // Lines held to detect a source's format leave once the source has been quiet for the flush timeout.
+            for index in sources.indices {
+                if let since = sources[index]?.layer?.decoder.heldSince,
+                    since &+ configuration.multiline.flushTimeout <= now
+                {
+                    try core.flushHeld(of: &sources[index]!, into: &output)
+                }
+            }
+        }
         try core.advance(to: current, into: &output)
         if !ending.isEmpty { releaseDrained(into: &output) }
     }
@@ -259,6 +289,11 @@ public struct Pipeline {
     public mutating func finish<O: RecordOutput>(
         now: Int64, reason: FlushReason = .endOfInput, into output: inout O
     ) throws(O.Failure) {
+        if core.holding > 0 {
+            for index in sources.indices where sources[index]?.layer?.decoder.isHolding == true {
+                try core.flushHeld(of: &sources[index]!, into: &output)
+            }
+        }
         let current = configuration.clock == .logTimestamps ? max(now, core.logNow) : now
         try core.finish(now: current, reason: reason, into: &output)
         if !ending.isEmpty { releaseDrained(into: &output) }
@@ -288,19 +323,20 @@ public struct Pipeline {
             }
             core.engine.forgetStreams(of: source)  // all idle by now
             let state = sources[Int(source)]!
-            retired.malformed += state.decoder.malformedCount
+            retired.malformed += state.decoder.malformedCount + (state.layer?.decoder.malformedCount ?? 0)
             retired.truncated += state.framer.truncatedLines
+            for lane in state.layer?.lanes.ids ?? [] {
+                output.release(lane)
+                core.ids.give(lane)
+            }
             sources[Int(source)] = nil
-            freeIDs.append(source)
+            core.ids.give(source)
             core.stats.sourcesReleased += 1
             output.release(source)
         }
         ending = kept
         // A table left long by a burst of sources shrinks once its tail is free.
-        while let last = sources.last, last == nil {
-            sources.removeLast()
-            freeIDs.removeAll { Int($0) == sources.count }
-        }
+        while let last = sources.last, last == nil { sources.removeLast() }
     }
 }
 
@@ -317,6 +353,10 @@ struct Core {
     let configuration: PipelineConfiguration
     var logNow = Int64.min
     var stats = PipelineStatistics()
+    /// Ids of sources and of their prefix streams (one space: the output knows both by id).
+    var ids = SourceIDs()
+    /// Sources whose prefix layer holds lines while it detects their format.
+    var holding = 0
 
     @inline(__always)
     mutating func line<O: RecordOutput>(
@@ -330,6 +370,99 @@ struct Core {
         {
             try describe(&source, into: &output)
         }
+        if let layer = source.layer {
+            try prefixed(line, layer, of: &source, now: now, into: &output)
+            return
+        }
+        try decoded(line, now: now, into: &output)
+    }
+
+    /// A line through the source's prefix layer (while it detects, or once it found prefixes).
+    @inline(never)
+    mutating func prefixed<O: RecordOutput>(
+        _ line: LogLine, _ layer: PrefixLayer, of source: inout Pipeline.Source, now: Int64, into output: inout O
+    ) throws(O.Failure) {
+        if let decided = layer.decoder.decided, decided != .plain {
+            // Decided: no closure.
+            try take(layer.decoder.take(line, now: now), layer, of: &source, into: &output)
+            return
+        }
+        if let format = source.decoder.detectedFormat, format != .plain {
+            source.layer = nil  // Docker or CRI: no prefixes
+            try decoded(line, now: now, into: &output)
+            return
+        }
+        let wasHolding = layer.decoder.isHolding
+        defer {
+            if layer.decoder.decided == .plain && !layer.decoder.isHolding { source.layer = nil }
+            holding += (layer.decoder.isHolding ? 1 : 0) - (wasHolding ? 1 : 0)
+        }
+        try layer.decoder.push(line, now: now) { (prefixed) throws(O.Failure) in
+            try self.take(prefixed, layer, of: &source, into: &output)
+        }
+    }
+
+    /// Hands on the lines a source's prefix layer holds (a flush timeout, the end of its input).
+    mutating func flushHeld<O: RecordOutput>(of source: inout Pipeline.Source, into output: inout O) throws(O.Failure) {
+        guard let layer = source.layer else { return }
+        let wasHolding = layer.decoder.isHolding
+        defer {
+            if layer.decoder.decided == .plain { source.layer = nil }
+            holding -= wasHolding ? 1 : 0
+        }
+        try layer.decoder.flush { (prefixed) throws(O.Failure) in
+            try self.take(prefixed, layer, of: &source, into: &output)
+        }
+    }
+
+    private mutating func take<O: RecordOutput>(
+        _ prefixed: PrefixDecoder.Prefixed, _ layer: PrefixLayer, of source: inout Pipeline.Source,
+        into output: inout O
+    ) throws(O.Failure) {
+        var line = prefixed.line
+        if let key = prefixed.key {
+            line.lane = try lane(for: key, layer, of: source, format: prefixed.format, into: &output)
+        }
+        try decoded(line, now: prefixed.now, into: &output)
+    }
+
+    /// The id of the prefix stream `key` of `source`, described to the output when it is new. Within the engine's
+    /// bound on streams: past it, prefix streams with nothing pending are let go, or else the oldest one's record is
+    /// flushed (`buffer_full`) and it is let go.
+    private mutating func lane<O: RecordOutput>(
+        for key: UnsafeRawBufferPointer, _ layer: PrefixLayer, of source: borrowing Pipeline.Source,
+        format: LogFormat, into output: inout O
+    ) throws(O.Failure) -> SourceID {
+        if let id = layer.lanes.id(for: key) { return id }
+        if layer.lanes.count >= configuration.multiline.maxStreams {
+            let parent = source.decoder.source
+            var released = layer.lanes.remove { !engine.hasPending(lane: $0) }
+            if released.isEmpty, let oldest = layer.lanes.oldest {
+                try engine.finish(lane: oldest, of: parent, reason: .bufferFull, into: &output)
+                released = layer.lanes.remove { $0 == oldest }
+            }
+            engine.forgetStreams(of: parent)
+            for id in released {
+                output.release(id)
+                ids.give(id)
+            }
+        }
+        let id = ids.take()
+        var info = source.info
+        let resource = PrefixDecoder.resource(forKey: key, format: format)
+        // The prefix names the stream more closely than the source's path does (kubectl output saved under a
+        // kubelet path): its attributes replace the path's, never appear twice.
+        info.resource.removeAll { old in resource.contains { $0.key == old.key } }
+        info.resource += resource
+        try output.describe(id, as: info)
+        layer.lanes.add(key, id)
+        return id
+    }
+
+    /// A decoded line (without its prefix) on to partial join and the engine.
+    @inline(__always)
+    mutating func decoded<O: RecordOutput>(_ line: LogLine, now: Int64, into output: inout O) throws(O.Failure) {
+        var line = line
         var now = now
         if line.time != Timestamp.none {
             stats.noteTime(line.time)
@@ -400,4 +533,16 @@ struct Core {
         }
         try engine.finish(source: source, into: &output)
     }
+}
+
+/// A source's prefix layer and its prefix streams, boxed: one pointer in the source (what Docker, CRI and plain
+/// sources check per line), and the layer can hand lines on while the rest of the source is touched.
+final class PrefixLayer {
+    // Unchecked: only the pipeline touches a layer, from one thread, and the per-access checks cost on every line
+    // of a prefixed pipe.
+    @exclusivity(unchecked) var decoder: PrefixDecoder
+    /// The prefix streams, each with the id records and the output know it by.
+    @exclusivity(unchecked) var lanes = Lanes()
+
+    init(_ decoder: PrefixDecoder) { self.decoder = decoder }
 }

@@ -88,7 +88,8 @@ struct Parsers: ParsableCommand {
         @Argument(help: "A sample log (plain, Docker or CRI).") var sample: String
         @Option(help: "Expected records (JSON lines of {parser, body}).") var expect: String?
         @Flag(help: "Run the built-in parsers too (tried before the rule file).") var withBuiltins = false
-        @Option(help: "Input format: auto, docker, cri or plain.") var format: LogFormat = .auto
+        @Option(help: "Input format, as for the filter (auto, docker, cri, plain, kubectl, …).") var format: LogFormat =
+            .auto
 
         func run() throws {
             let file = try loadRuleFile(rules, given: "rule file").file

@@ -9,7 +9,12 @@ extension OutputFormat: ExpressibleByArgument {}
 
 /// Options every mode shares: input format, parsers, bounds, output.
 struct PipelineOptions: ParsableArguments {
-    @Option(help: "Input format: auto (detect per source from its first line), docker, cri or plain.")
+    @Option(
+        help: """
+            Input format: auto (detect per source from its first lines), docker, cri, plain, or what a tool prints on \
+            a pipe: timestamped (kubectl --timestamps, docker logs -t), kubectl (--prefix), compose, stern, journal \
+            (journalctl short, short-iso, short-precise; syslog files), journal-json (journalctl -o json).
+            """)
     var format: LogFormat = .auto
 
     @Option(

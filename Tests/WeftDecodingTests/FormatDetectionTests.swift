@@ -114,7 +114,12 @@ import WeftDecoding
     }
 
     @Test func formatNames() {
-        #expect(LogFormat.allCases.map(\.rawValue) == ["auto", "docker", "cri", "plain"])
+        #expect(
+            LogFormat.allCases.map(\.rawValue) == [
+                "auto", "docker", "cri", "plain", "timestamped", "kubectl", "compose", "stern", "journal",
+                "journal-json",
+            ])
+        #expect(LogFormat(rawValue: "journal-json") == .journalJSON)
         #expect(ContainerRuntime.crio.rawValue == "cri-o")
         #expect(LogFormat(rawValue: "cri") == .cri)
     }
