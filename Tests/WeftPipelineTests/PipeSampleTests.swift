@@ -102,7 +102,12 @@ import WeftTestSupport
                     #expect(record.time == Self.printedTime(Array(first), sample.format), "\(sample) \(record)")
                 }
             } else {
-                #expect(mine.allSatisfy { $0.0.time == Timestamp.none })
+                // No time in the prefix: the record has the time its message starts with, if any (as plain text).
+                for (record, _) in mine {
+                    let first = Array(record.bodyBytes.prefix { $0 != UInt8(ascii: "\n") })
+                    let printed = first.withUnsafeBytes { LeadingTimestamp.parse($0, year: 1970) }
+                    #expect(record.time == (printed ?? Timestamp.none), "\(sample) \(record)")
+                }
             }
         }
         let replicas = Set(run.output.sources.flatMap(\.resource).filter { $0.key == sample.replicaKey }.map(\.value))
