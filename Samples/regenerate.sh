@@ -158,6 +158,7 @@ gorun recovered 1 recovered
 gorun nilpointer 1 nilpointer
 gorun deadlock 1 deadlock
 gorun http_panic 0 httppanic
+gorun multiline 1 multiline
 
 # --- ruby --------------------------------------------------------------------
 
