@@ -13,6 +13,8 @@
 # php-monolog, mono-runtime + mono-mcs, rustc (/usr/bin/rustc, 1.63). The
 # rust/modern sample uses a rustup toolchain ($HOME/.cargo/bin/rustc) when
 # there is one and is skipped, with a warning, when there is none.
+# libmail-java (JavaMail, for java/messages) is installed if missing, and that
+# sample skipped, with a warning, if it cannot be.
 #
 # The programs run from a copy under $WEFT_SAMPLES_WORKDIR (default
 # /tmp/weft-samples), so paths printed in traces do not depend on where the
@@ -25,6 +27,7 @@ WORK="${WEFT_SAMPLES_WORKDIR:-/tmp/weft-samples}"
 PY=/usr/bin/python3
 SPLIT="$SAMPLES/tools/split_records.py"
 JAVA_LOG_JARS=(/usr/share/java/slf4j-api.jar /usr/share/java/logback-classic.jar /usr/share/java/logback-core.jar)
+JAVA_MAIL_JAR=/usr/share/java/javax.mail.jar
 
 say() { printf 'regenerate: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
@@ -65,6 +68,12 @@ if [ "$have_logback" = 0 ]; then
         for jar in "${JAVA_LOG_JARS[@]}"; do [ -f "$jar" ] || have_logback=0; done
     fi
     [ "$have_logback" = 1 ] || say "warning: liblogback-java/libslf4j-java unavailable, skipping java/logback"
+fi
+
+have_mail=1
+if [ ! -f "$JAVA_MAIL_JAR" ]; then
+    apt_install libmail-java && [ -f "$JAVA_MAIL_JAR" ] || have_mail=0
+    [ "$have_mail" = 1 ] || say "warning: libmail-java unavailable, skipping java/messages"
 fi
 
 # --- helpers -----------------------------------------------------------------
@@ -129,6 +138,10 @@ stage java
 JAVA_OPTS=(-Duser.language=en -Duser.country=US -Duser.timezone=UTC -Dfile.encoding=UTF-8)
 java_sources=("$WORK"/java/programs/com/example/orders/{Traces,JulApp}.java)
 java_cp="$WORK/java/classes"
+if [ "$have_mail" = 1 ]; then
+    java_sources+=("$WORK"/java/programs/com/example/orders/Mailer.java)
+    java_cp="$java_cp:$JAVA_MAIL_JAR"
+fi
 if [ "$have_logback" = 1 ]; then
     java_sources+=("$WORK"/java/programs/com/example/orders/{LogbackApp,PinnedClockConverter}.java)
     java_cp="$java_cp:$(IFS=:; echo "${JAVA_LOG_JARS[*]}")"
@@ -137,6 +150,9 @@ runenv javac -g -encoding UTF-8 -cp "$java_cp" -d "$WORK/java/classes" "${java_s
     || die "javac failed"
 capture java traces "$WORK/java" 1 java "${JAVA_OPTS[@]}" -cp "$java_cp" com.example.orders.Traces
 capture java jul "$WORK/java" 0 java "${JAVA_OPTS[@]}" -cp "$java_cp" com.example.orders.JulApp
+if [ "$have_mail" = 1 ]; then
+    capture java messages "$WORK/java" 0 java "${JAVA_OPTS[@]}" -cp "$java_cp" com.example.orders.Mailer
+fi
 if [ "$have_logback" = 1 ]; then
     capture java logback "$WORK/java" 0 java "${JAVA_OPTS[@]}" \
         -Dlogback.configurationFile=programs/logback.xml -cp "$java_cp" com.example.orders.LogbackApp
