@@ -136,7 +136,7 @@ pyrun logging_timestamped 0 programs/log_exception.py timestamped
 
 stage java
 JAVA_OPTS=(-Duser.language=en -Duser.country=US -Duser.timezone=UTC -Dfile.encoding=UTF-8)
-java_sources=("$WORK"/java/programs/com/example/orders/{Traces,JulApp}.java)
+java_sources=("$WORK"/java/programs/com/example/orders/{Traces,JulApp,CategoryTree}.java)
 java_cp="$WORK/java/classes"
 if [ "$have_mail" = 1 ]; then
     java_sources+=("$WORK"/java/programs/com/example/orders/Mailer.java)
@@ -150,6 +150,9 @@ runenv javac -g -encoding UTF-8 -cp "$java_cp" -d "$WORK/java/classes" "${java_s
     || die "javac failed"
 capture java traces "$WORK/java" 1 java "${JAVA_OPTS[@]}" -cp "$java_cp" com.example.orders.Traces
 capture java jul "$WORK/java" 0 java "${JAVA_OPTS[@]}" -cp "$java_cp" com.example.orders.JulApp
+# The JVM's defaults, -XX:MaxJavaStackTraceDepth=1024 among them: the overflow's frames are cut at 1024. Which
+# frame is innermost (HashMap.hash, getNode, ...) varies from run to run; the records' lengths do not.
+capture java stack_overflow "$WORK/java" 1 java "${JAVA_OPTS[@]}" -cp "$java_cp" com.example.orders.CategoryTree
 if [ "$have_mail" = 1 ]; then
     capture java messages "$WORK/java" 0 java "${JAVA_OPTS[@]}" -cp "$java_cp" com.example.orders.Mailer
 fi
