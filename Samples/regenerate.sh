@@ -15,6 +15,8 @@
 # there is one and is skipped, with a warning, when there is none.
 # libmail-java (JavaMail, for java/messages) is installed if missing, and that
 # sample skipped, with a warning, if it cannot be.
+# php/php5 is written by hand from PHP 5's documented format (PHP 5 is not
+# packaged for bookworm): only its expectation is derived here.
 #
 # The programs run from a copy under $WEFT_SAMPLES_WORKDIR (default
 # /tmp/weft-samples), so paths printed in traces do not depend on where the
@@ -245,6 +247,10 @@ case "$rustup_version" in
         ;;
     *) say "warning: no rustup rustc 1.95 at $RUSTUP_RUSTC (${rustup_version:-none}), skipping rust/modern" ;;
 esac
+
+# --- written by hand from documented formats (no runtime here) ---------------
+
+expect php/php5 "$SAMPLES/php/php5.spec" "$SAMPLES/php/php5.log"
 
 # --- mixed (hand-written, not captured) --------------------------------------
 
