@@ -17,6 +17,8 @@
 # sample skipped, with a warning, if it cannot be.
 # php/php5 is written by hand from PHP 5's documented format (PHP 5 is not
 # packaged for bookworm): only its expectation is derived here.
+# ruby-rails (Rails 6.1, for ruby/rails and ruby/rails_tagged) is installed if
+# missing, and those samples skipped, with a warning, if it cannot be.
 #
 # The programs run from a copy under $WEFT_SAMPLES_WORKDIR (default
 # /tmp/weft-samples), so paths printed in traces do not depend on where the
@@ -70,6 +72,13 @@ if [ "$have_logback" = 0 ]; then
         for jar in "${JAVA_LOG_JARS[@]}"; do [ -f "$jar" ] || have_logback=0; done
     fi
     [ "$have_logback" = 1 ] || say "warning: liblogback-java/libslf4j-java unavailable, skipping java/logback"
+fi
+
+rails_loads() { /usr/bin/ruby -e 'require "action_controller/railtie"' >/dev/null 2>&1; }
+have_rails=1
+if ! rails_loads; then
+    apt_install ruby-rails && rails_loads || have_rails=0
+    [ "$have_rails" = 1 ] || say "warning: ruby-rails unavailable, skipping ruby/rails and ruby/rails_tagged"
 fi
 
 have_mail=1
@@ -189,6 +198,10 @@ rbrun uncaught 1
 rbrun did_you_mean 1
 rbrun stack_overflow 1
 rbrun logger 0
+if [ "$have_rails" = 1 ]; then
+    capture ruby rails "$WORK/ruby" 0 ruby programs/rails_app.rb plain
+    capture ruby rails_tagged "$WORK/ruby" 0 ruby programs/rails_app.rb tagged
+fi
 
 # --- nodejs ------------------------------------------------------------------
 
