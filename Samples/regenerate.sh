@@ -19,6 +19,7 @@
 # packaged for bookworm): only its expectation is derived here.
 # ruby-rails (Rails 6.1, for ruby/rails and ruby/rails_tagged) is installed if
 # missing, and those samples skipped, with a warning, if it cannot be.
+# perl (/usr/bin/perl, 5.36) is installed if missing.
 #
 # The programs run from a copy under $WEFT_SAMPLES_WORKDIR (default
 # /tmp/weft-samples), so paths printed in traces do not depend on where the
@@ -60,6 +61,7 @@ missing=()
 [ -x /usr/bin/mono ] || missing+=(mono-runtime)
 [ -x /usr/bin/mcs ] || missing+=(mono-mcs)
 [ -x /usr/bin/rustc ] || missing+=(rustc)
+[ -x /usr/bin/perl ] || missing+=(perl)
 if [ "${#missing[@]}" -gt 0 ]; then
     apt_install "${missing[@]}" || die "could not install ${missing[*]}"
 fi
@@ -260,6 +262,12 @@ case "$rustup_version" in
         ;;
     *) say "warning: no rustup rustc 1.95 at $RUSTUP_RUSTC (${rustup_version:-none}), skipping rust/modern" ;;
 esac
+
+# --- perl --------------------------------------------------------------------
+
+stage perl
+# The uncaught confess at the end exits 255 (die's status when $! and $? are 0).
+capture perl carp "$WORK/perl" 255 /usr/bin/perl programs/carp.pl
 
 # --- written by hand from documented formats (no runtime here) ---------------
 

@@ -29,7 +29,7 @@ import WeftTestSupport
     @Test func builtInsCoverTheFourLanguages() throws {
         #expect(
             Set(BuiltinParsers.names).isSuperset(of: [
-                "go", "java", "python", "ruby", "nodejs", "php", "dotnet", "rust",
+                "go", "java", "python", "ruby", "nodejs", "php", "dotnet", "rust", "perl",
             ]))
         _ = try ParserSet.make()
     }
