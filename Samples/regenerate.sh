@@ -20,6 +20,7 @@
 # ruby-rails (Rails 6.1, for ruby/rails and ruby/rails_tagged) is installed if
 # missing, and those samples skipped, with a warning, if it cannot be.
 # perl (/usr/bin/perl, 5.36) is installed if missing.
+# dart/unhandled likewise from the Dart VM's (the Dart SDK is not packaged either).
 #
 # The programs run from a copy under $WEFT_SAMPLES_WORKDIR (default
 # /tmp/weft-samples), so paths printed in traces do not depend on where the
@@ -272,6 +273,7 @@ capture perl carp "$WORK/perl" 255 /usr/bin/perl programs/carp.pl
 # --- written by hand from documented formats (no runtime here) ---------------
 
 expect php/php5 "$SAMPLES/php/php5.spec" "$SAMPLES/php/php5.log"
+expect dart/unhandled "$SAMPLES/dart/unhandled.spec" "$SAMPLES/dart/unhandled.log"
 
 # --- mixed (hand-written, not captured) --------------------------------------
 
