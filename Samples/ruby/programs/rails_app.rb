@@ -11,8 +11,8 @@
 #   ruby programs/rails_app.rb tagged   # the same with config.log_tags = [:request_id]
 #
 # Rails' own "Started GET ..." lines are kept (the clock is frozen with
-# ActiveSupport's travel_to); the Processing/Completed lines, which carry
-# durations and allocation counts, are not subscribed. Request ids come from
+# ActiveSupport's travel_to); the Processing/Completed and Rendering/Rendered
+# lines, which carry durations and allocation counts, are not subscribed. Request ids come from
 # the X-Request-Id header, so they are fixed.
 ENV["RAILS_ENV"] = "production"
 require_relative "pinned_logger"
@@ -31,14 +31,17 @@ class ShopApp < Rails::Application
   config.logger = ActiveSupport::TaggedLogging.new(logger)
   config.log_tags = [:request_id] if MODE == "tagged"
   routes.append do
+    get "/orders" => "orders#index"
     get "/orders/:id" => "orders#show"
     get "/orders/:id/receipt" => "orders#receipt"
   end
 end
 
 ShopApp.initialize!
-require "action_controller/log_subscriber" #  ActionController::LogSubscriber
+require "action_controller/log_subscriber"
+require "action_view/log_subscriber"
 ActionController::LogSubscriber.detach_from(:action_controller)
+ActionView::LogSubscriber.detach_from(:action_view)
 
 include ActiveSupport::Testing::TimeHelpers
 travel_to Time.utc(2026, 11, 29, 5, 40, 0)
@@ -52,4 +55,5 @@ get("/admin/settings", "5d0f8a3c-1b2e-4f6a-9c7d-2e8b1a4f6c01")
 get("/orders/1042x", "5d0f8a3c-1b2e-4f6a-9c7d-2e8b1a4f6c02")
 get("/orders/1043", "5d0f8a3c-1b2e-4f6a-9c7d-2e8b1a4f6c03")
 get("/orders/1042/receipt", "5d0f8a3c-1b2e-4f6a-9c7d-2e8b1a4f6c04")
+get("/orders", "5d0f8a3c-1b2e-4f6a-9c7d-2e8b1a4f6c05")
 Rails.logger.info("shop stopped")

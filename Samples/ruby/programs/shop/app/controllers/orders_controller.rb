@@ -3,6 +3,10 @@
 class OrdersController < ApplicationController
   ORDERS = { 1042 => { total: 4999 } }.freeze
 
+  def index
+    @orders = ORDERS.keys
+  end
+
   def show
     order = ORDERS[order_id]
     render plain: "total: #{order[:total]}"
