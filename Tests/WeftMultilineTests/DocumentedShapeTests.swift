@@ -7,6 +7,17 @@ import WeftTestSupport
 /// ordinary lines.
 @Suite struct DocumentedShapeTests {
     static let shapes: [(parser: String, trace: String)] = [
+        // A Rails entry whose frames a formatter indented, as issue 16 quotes it (Rails 6.1 prints them at column 0).
+        (
+            "ruby",
+            """
+            F, [2026-03-14T10:11:34.120000 #1029] FATAL -- :\u{20}\u{20}
+            ActionController::RoutingError (No route matches [GET] "/admin/settings"):
+            \u{20}\u{20}
+              app/controllers/admin_controller.rb:9:in 'recognize'
+              app/controllers/application_controller.rb:21:in 'around_request'
+            """
+        ),
         // Go 1.23+ indents a panic value's further lines with a tab.
         (
             "go",
