@@ -13,6 +13,14 @@
 # php-monolog, mono-runtime + mono-mcs, rustc (/usr/bin/rustc, 1.63). The
 # rust/modern sample uses a rustup toolchain ($HOME/.cargo/bin/rustc) when
 # there is one and is skipped, with a warning, when there is none.
+# libmail-java (JavaMail, for java/messages) is installed if missing, and that
+# sample skipped, with a warning, if it cannot be.
+# php/php5 is written by hand from PHP 5's documented format (PHP 5 is not
+# packaged for bookworm): only its expectation is derived here.
+# ruby-rails (Rails 6.1, for ruby/rails and ruby/rails_tagged) is installed if
+# missing, and those samples skipped, with a warning, if it cannot be.
+# perl (/usr/bin/perl, 5.36) is installed if missing.
+# dart/unhandled likewise from the Dart VM's (the Dart SDK is not packaged either).
 #
 # The programs run from a copy under $WEFT_SAMPLES_WORKDIR (default
 # /tmp/weft-samples), so paths printed in traces do not depend on where the
@@ -25,6 +33,7 @@ WORK="${WEFT_SAMPLES_WORKDIR:-/tmp/weft-samples}"
 PY=/usr/bin/python3
 SPLIT="$SAMPLES/tools/split_records.py"
 JAVA_LOG_JARS=(/usr/share/java/slf4j-api.jar /usr/share/java/logback-classic.jar /usr/share/java/logback-core.jar)
+JAVA_MAIL_JAR=/usr/share/java/javax.mail.jar
 
 say() { printf 'regenerate: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
@@ -53,6 +62,7 @@ missing=()
 [ -x /usr/bin/mono ] || missing+=(mono-runtime)
 [ -x /usr/bin/mcs ] || missing+=(mono-mcs)
 [ -x /usr/bin/rustc ] || missing+=(rustc)
+[ -x /usr/bin/perl ] || missing+=(perl)
 if [ "${#missing[@]}" -gt 0 ]; then
     apt_install "${missing[@]}" || die "could not install ${missing[*]}"
 fi
@@ -65,6 +75,19 @@ if [ "$have_logback" = 0 ]; then
         for jar in "${JAVA_LOG_JARS[@]}"; do [ -f "$jar" ] || have_logback=0; done
     fi
     [ "$have_logback" = 1 ] || say "warning: liblogback-java/libslf4j-java unavailable, skipping java/logback"
+fi
+
+rails_loads() { /usr/bin/ruby -e 'require "action_controller/railtie"' >/dev/null 2>&1; }
+have_rails=1
+if ! rails_loads; then
+    apt_install ruby-rails && rails_loads || have_rails=0
+    [ "$have_rails" = 1 ] || say "warning: ruby-rails unavailable, skipping ruby/rails and ruby/rails_tagged"
+fi
+
+have_mail=1
+if [ ! -f "$JAVA_MAIL_JAR" ]; then
+    apt_install libmail-java && [ -f "$JAVA_MAIL_JAR" ] || have_mail=0
+    [ "$have_mail" = 1 ] || say "warning: libmail-java unavailable, skipping java/messages"
 fi
 
 # --- helpers -----------------------------------------------------------------
@@ -127,8 +150,12 @@ pyrun logging_timestamped 0 programs/log_exception.py timestamped
 
 stage java
 JAVA_OPTS=(-Duser.language=en -Duser.country=US -Duser.timezone=UTC -Dfile.encoding=UTF-8)
-java_sources=("$WORK"/java/programs/com/example/orders/{Traces,JulApp}.java)
+java_sources=("$WORK"/java/programs/com/example/orders/{Traces,JulApp,CategoryTree}.java)
 java_cp="$WORK/java/classes"
+if [ "$have_mail" = 1 ]; then
+    java_sources+=("$WORK"/java/programs/com/example/orders/Mailer.java)
+    java_cp="$java_cp:$JAVA_MAIL_JAR"
+fi
 if [ "$have_logback" = 1 ]; then
     java_sources+=("$WORK"/java/programs/com/example/orders/{LogbackApp,PinnedClockConverter}.java)
     java_cp="$java_cp:$(IFS=:; echo "${JAVA_LOG_JARS[*]}")"
@@ -137,6 +164,12 @@ runenv javac -g -encoding UTF-8 -cp "$java_cp" -d "$WORK/java/classes" "${java_s
     || die "javac failed"
 capture java traces "$WORK/java" 1 java "${JAVA_OPTS[@]}" -cp "$java_cp" com.example.orders.Traces
 capture java jul "$WORK/java" 0 java "${JAVA_OPTS[@]}" -cp "$java_cp" com.example.orders.JulApp
+# The JVM's defaults, -XX:MaxJavaStackTraceDepth=1024 among them: the overflow's frames are cut at 1024. Which
+# frame is innermost (HashMap.hash, getNode, ...) varies from run to run; the records' lengths do not.
+capture java stack_overflow "$WORK/java" 1 java "${JAVA_OPTS[@]}" -cp "$java_cp" com.example.orders.CategoryTree
+if [ "$have_mail" = 1 ]; then
+    capture java messages "$WORK/java" 0 java "${JAVA_OPTS[@]}" -cp "$java_cp" com.example.orders.Mailer
+fi
 if [ "$have_logback" = 1 ]; then
     capture java logback "$WORK/java" 0 java "${JAVA_OPTS[@]}" \
         -Dlogback.configurationFile=programs/logback.xml -cp "$java_cp" com.example.orders.LogbackApp
@@ -158,6 +191,7 @@ gorun recovered 1 recovered
 gorun nilpointer 1 nilpointer
 gorun deadlock 1 deadlock
 gorun http_panic 0 httppanic
+gorun multiline 1 multiline
 
 # --- ruby --------------------------------------------------------------------
 
@@ -167,6 +201,10 @@ rbrun uncaught 1
 rbrun did_you_mean 1
 rbrun stack_overflow 1
 rbrun logger 0
+if [ "$have_rails" = 1 ]; then
+    capture ruby rails "$WORK/ruby" 0 ruby programs/rails_app.rb plain
+    capture ruby rails_tagged "$WORK/ruby" 0 ruby programs/rails_app.rb tagged
+fi
 
 # --- nodejs ------------------------------------------------------------------
 
@@ -225,6 +263,17 @@ case "$rustup_version" in
         ;;
     *) say "warning: no rustup rustc 1.95 at $RUSTUP_RUSTC (${rustup_version:-none}), skipping rust/modern" ;;
 esac
+
+# --- perl --------------------------------------------------------------------
+
+stage perl
+# The uncaught confess at the end exits 255 (die's status when $! and $? are 0).
+capture perl carp "$WORK/perl" 255 /usr/bin/perl programs/carp.pl
+
+# --- written by hand from documented formats (no runtime here) ---------------
+
+expect php/php5 "$SAMPLES/php/php5.spec" "$SAMPLES/php/php5.log"
+expect dart/unhandled "$SAMPLES/dart/unhandled.spec" "$SAMPLES/dart/unhandled.log"
 
 # --- mixed (hand-written, not captured) --------------------------------------
 

@@ -38,7 +38,7 @@ import re
 import sys
 
 
-PARSERS = ("python", "java", "go", "ruby", "nodejs", "php", "dotnet", "rust")
+PARSERS = ("python", "java", "go", "ruby", "nodejs", "php", "dotnet", "rust", "perl", "dart")
 
 
 class SpecError(Exception):

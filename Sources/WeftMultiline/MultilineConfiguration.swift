@@ -22,7 +22,15 @@ public struct MultilineConfiguration: Sendable, Equatable {
     /// with margin and is shorter than the pause before most next log lines.
     public var burstWindow: Int64 = 250_000_000
     /// A record is cut (and marked truncated) when a line would make it longer than this many lines.
-    public var maxLines = 1000
+    ///
+    /// The deepest trace a default-configured runtime prints is the JVM's: it keeps the innermost 1024 frames of a
+    /// throwable (`-XX:MaxJavaStackTraceDepth=1024`), so an uncaught `StackOverflowError` is 1025 lines and one that
+    /// is wrapped and logged through java.util.logging 1031 (`Samples/java/stack_overflow.log`). Twice that depth
+    /// holds such a trace whole with room for a wrapper's own frames, `Caused by:` lines and a logger's header.
+    /// Python folds repeated frames, Ruby elides levels, Go elides a goroutine's frames past 100 and Node keeps 10,
+    /// so their traces stay far below it (a Go dump of every goroutine grows with their number, not their depth).
+    /// Memory stays bounded by ``maxBytes``.
+    public var maxLines = 2048
     /// A record is cut (and marked truncated) when a line would make its body longer than this many bytes; a single
     /// longer line is itself cut.
     public var maxBytes = 1 << 20
@@ -44,7 +52,7 @@ public struct MultilineConfiguration: Sendable, Equatable {
 
     public init() {}
 
-    public init(flushTimeout: Int64, maxLines: Int = 1000, maxBytes: Int = 1 << 20) {
+    public init(flushTimeout: Int64, maxLines: Int = 2048, maxBytes: Int = 1 << 20) {
         self.flushTimeout = flushTimeout
         self.maxLines = maxLines
         self.maxBytes = maxBytes

@@ -26,10 +26,10 @@ import WeftTestSupport
         #expect(BuiltinParsers.ruleFiles.count == BuiltinParsers.sources.count)
     }
 
-    @Test func builtInsCoverTheFourLanguages() throws {
+    @Test func builtInsCoverTheTenLanguages() throws {
         #expect(
             Set(BuiltinParsers.names).isSuperset(of: [
-                "go", "java", "python", "ruby", "nodejs", "php", "dotnet", "rust",
+                "go", "java", "python", "ruby", "nodejs", "php", "dotnet", "rust", "perl", "dart",
             ]))
         _ = try ParserSet.make()
     }
