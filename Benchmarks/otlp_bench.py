@@ -2,12 +2,13 @@
 """`weft tail` into OTLP/HTTP on loopback against `weft tail --output FILE`: Benchmarks/run.sh --only otlp.
 
   otlp_bench.py --weft BIN --data DIR --results DIR --size MIB --formats plain,docker --runs N
-                [--modes file,protobuf-gzip,protobuf-none,json-none] [--no-check]
+                [--modes file,devnull,protobuf-gzip,protobuf-none,json-none] [--no-check]
 
 For each input (bench-data/<format>-<size>.log) and each run, every mode once, in turn (so the machine's drift
 spreads over all modes alike):
 
   file            weft tail GLOB --state-dir S --output OUT.jsonl            (a real file, deleted after the run)
+  devnull         weft tail GLOB --state-dir S --output /dev/null            (the same without the file system)
   protobuf-gzip   weft tail GLOB --state-dir S --otlp-endpoint http://127.0.0.1:PORT --otlp-protocol http/protobuf
                   --otlp-compression gzip                                     (and so on for the other modes)
 
@@ -42,6 +43,7 @@ HERE = Path(__file__).resolve().parent
 MIB = 1 << 20
 MODES = {
     "file": None,
+    "devnull": None,
     "protobuf-gzip": ("http/protobuf", "gzip"),
     "protobuf-none": ("http/protobuf", "none"),
     "json-gzip": ("http/json", "gzip"),
@@ -49,6 +51,7 @@ MODES = {
 }
 LABEL = {
     "file": "file output (--output FILE)",
+    "devnull": "--output /dev/null",
     "protobuf-gzip": "OTLP protobuf, gzip",
     "protobuf-none": "OTLP protobuf, none",
     "json-gzip": "OTLP JSON, gzip",
@@ -108,8 +111,10 @@ def one_run(weft, input_path, mode, shutdown_timeout="60s", count_records=False)
         argv = [weft, "tail", GLOB, "--state-dir", "state", "--stats-interval", STATS_INTERVAL,
                 "--shutdown-timeout", shutdown_timeout]
         sink = None
-        if MODES[mode] is None:
+        if mode == "file":
             argv += ["--output", "out.jsonl"]
+        elif mode == "devnull":
+            argv += ["--output", "/dev/null"]
         else:
             sink, port = start_sink(count_records)
             protocol, compression = MODES[mode]
@@ -146,7 +151,7 @@ def one_run(weft, input_path, mode, shutdown_timeout="60s", count_records=False)
             result["weft_messages"] = problems[-5:]
         if sink is not None:
             result["sink"] = stop_sink(sink)
-        else:
+        elif mode == "file":
             result["records_file"] = count_lines(root / "out.jsonl")
         return result
 
@@ -167,7 +172,7 @@ def main():
     parser.add_argument("--size", default="200")
     parser.add_argument("--formats", default="plain,docker")
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--modes", default="file,protobuf-gzip,protobuf-none,json-none")
+    parser.add_argument("--modes", default="file,devnull,protobuf-gzip,protobuf-none,json-none")
     parser.add_argument("--no-check", action="store_true")
     args = parser.parse_args()
     modes = args.modes.split(",")
@@ -217,32 +222,41 @@ def main():
                 with open(results / f"{name}.{mode}.check", "w") as f:
                     f.write(json.dumps(r) + "\n")
         file_walls = [r["wall"] for r in runs["file"]]
+        null_walls = [r["wall"] for r in runs["devnull"]] if "devnull" in runs else None
+
+        def paired(walls, rs):
+            """Median over rounds of this mode's speed ÷ the baseline's in the same round (drift mostly cancels)."""
+            return f"{statistics.median(w / r['wall'] for w, r in zip(walls, rs)):.2f}" if walls else "–"
+
         for mode in modes:
             rs = runs[mode]
             wall = statistics.median(r["wall"] for r in rs)
             cpu = statistics.median(r["user"] + r["sys"] for r in rs)
+            sys_ = statistics.median(r["sys"] for r in rs)
             rss = statistics.median(r["rss_kib"] for r in rs) / 1024
             best = min(r["wall"] for r in rs)
-            # Paired with the file output run of the same round: the machine's drift mostly cancels.
-            ratio = statistics.median(fw / r["wall"] for fw, r in zip(file_walls, rs))
-            sink_cpu = statistics.median(r["sink"]["cpu_s"] for r in rs) if "sink" in rs[0] else None
-            sent = statistics.median(r["sink"]["body_bytes"] for r in rs) / MIB if "sink" in rs[0] else None
-            requests = statistics.median(r["sink"]["requests"] for r in rs) if "sink" in rs[0] else None
+            sink = [r["sink"] for r in rs if "sink" in r]
+            if sink:
+                sink_cpu = statistics.median(x["cpu_s"] for x in sink)
+                sent = f"{statistics.median(x['body_bytes'] for x in sink) / MIB:.1f}"
+                requests = f"{statistics.median(x['requests'] for x in sink):.0f}"
+                receiver = f"{sink_cpu:.2f} ({sink_cpu / wall:.0%})"
+            else:
+                sent = requests = receiver = "–"
             if mode in checks:
                 check = "✓" if checks[mode] == records else f"✗ {checks[mode]}"
             else:
-                check = "–" if mode == "file" else "not checked"
+                check = "–" if MODES[mode] is None else "not checked"
             rows.append([fmt, f"{size / MIB:.0f}", LABEL[mode], f"{size / 1e6 / wall:.0f}",
                          f"{size / MIB / wall:.0f}", f"{size / 1e6 / best:.0f}",
-                         fmt_rate(records / wall) if records else "–", f"{wall:.2f}", f"{cpu:.2f}",
-                         f"{cpu / wall:.2f}", f"{rss:.1f}",
-                         f"{ratio:.2f}", "–" if sent is None else f"{sent:.1f}",
-                         "–" if requests is None else f"{requests:.0f}",
-                         "–" if sink_cpu is None else f"{sink_cpu:.2f} ({sink_cpu / wall:.0%})", check])
+                         fmt_rate(records / wall) if records else "–", f"{wall:.2f}", f"{cpu:.2f}", f"{sys_:.2f}",
+                         f"{cpu / wall:.2f}", f"{rss:.1f}", paired(file_walls, rs), paired(null_walls, rs),
+                         sent, requests, receiver, check])
         notes.append(f"{fmt}: {records} records (lines of the file output)")
     header = ["input", "MiB", "output", "MB/s", "MiB/s", "best MB/s", "records/s", "wall s", "CPU s (user+sys)",
-              "cores busy (CPU ÷ wall)", "peak RSS MiB", "speed ÷ file output (paired)", "MiB sent",
-              "requests", "receiver CPU s (share of wall)", "records received = file output's"]
+              "of which sys", "cores busy (CPU ÷ wall)", "peak RSS MiB", "speed ÷ file output (paired)",
+              "speed ÷ /dev/null output (paired)", "MiB sent", "requests", "receiver CPU s (share of wall)",
+              "records received = file output's"]
     print("| " + " | ".join(header) + " |")
     print("|" + "|".join(" --- " for _ in header) + "|")
     for row in rows:

@@ -12,7 +12,8 @@
 #   --runs N          runs per input and mode; the table shows the median (default 5)
 #   --formats LIST    comma-separated inputs (default plain,docker,containerd,crio; the otlp part: plain,docker)
 #   --only LIST       comma-separated parts: throughput, latency, regex, otlp (default the first three)
-#   --otlp-modes LIST the otlp part's outputs (default file,protobuf-gzip,protobuf-none,json-none; also json-gzip)
+#   --otlp-modes LIST the otlp part's outputs (default file,devnull,protobuf-gzip,protobuf-none,json-none;
+#                     also json-gzip)
 #   --weft PATH       use this binary instead of building .build/release/weft
 #   --no-build        use the existing .build/release/weft as it is
 #   --out DIR         where raw measurements go (default Benchmarks/results/<date-time>)
@@ -26,7 +27,7 @@ size=200
 runs=5
 formats=
 only=throughput,latency,regex
-otlp_modes=file,protobuf-gzip,protobuf-none,json-none
+otlp_modes=file,devnull,protobuf-gzip,protobuf-none,json-none
 weft=
 build=1
 out=
