@@ -2,7 +2,7 @@
 """`weft tail` into OTLP/HTTP on loopback against `weft tail --output FILE`: Benchmarks/run.sh --only otlp.
 
   otlp_bench.py --weft BIN --data DIR --results DIR --size MIB --formats plain,docker --runs N
-                [--modes file,devnull,protobuf-gzip,protobuf-none,json-none] [--no-check]
+                [--modes file,devnull,protobuf-gzip,protobuf-none,json-none] [--no-check] [--weft-args '...']
 
 For each input (bench-data/<format>-<size>.log) and each run, every mode once, in turn (so the machine's drift
 spreads over all modes alike):
@@ -12,14 +12,15 @@ spreads over all modes alike):
   protobuf-gzip   weft tail GLOB --state-dir S --otlp-endpoint http://127.0.0.1:PORT --otlp-protocol http/protobuf
                   --otlp-compression gzip                                     (and so on for the other modes)
 
-Each run starts from nothing: a fresh directory with the input symlinked as logs/pods/bench_app-0_<uid>/app/0.log
-(so records carry the k8s.* resource a node agent sees), a fresh state directory and, for OTLP, a fresh
-otlp_sink.py. weft runs under /usr/bin/time with --stats-interval 20ms; once a stats line shows bytes_read equal to
-the input's size, weft gets SIGTERM: it flushes the records still pending, waits until the output has written them
-(the file) or the receiver has answered every batch (OTLP), writes its checkpoints and exits. The wall time is
-spawn to exit: start-up, reading, parsing, encoding, compression, delivery, and at most one stats interval (plus
-this script's 5 ms poll) between the last read and the signal. weft's CPU (user+sys) and peak RSS come from
-/usr/bin/time; the receiver's CPU from its own getrusage.
+Each run starts from nothing but the input, read whole just before it so that it comes from the page cache (on this
+VM a daemon, DAMON, pages out what was not touched for a minute): a fresh directory with the input symlinked as
+logs/pods/bench_app-0_<uid>/app/0.log (so records carry the k8s.* resource a node agent sees), a fresh state
+directory and, for OTLP, a fresh otlp_sink.py. weft runs under /usr/bin/time with --stats-interval 20ms; once a stats
+line shows bytes_read equal to the input's size, weft gets SIGTERM: it flushes the records still pending, waits until
+the output has written them (the file) or the receiver has answered every batch (OTLP), writes its checkpoints and
+exits. The wall time is spawn to exit: start-up, reading, parsing, encoding, compression, delivery, and at most one
+stats interval (plus this script's 5 ms poll) between the last read and the signal. weft's CPU (user+sys) and peak
+RSS come from /usr/bin/time; the receiver's CPU from its own getrusage.
 
 Records: counted in the file output (lines of the first run's OUT.jsonl). Unless --no-check, one untimed run per
 input and OTLP mode with otlp_sink.py --count-records checks that the receiver got exactly that many.
@@ -100,16 +101,25 @@ def count_lines(path):
     return count
 
 
-def one_run(weft, input_path, mode, shutdown_timeout="60s", count_records=False):
+def warm(path):
+    """Reads the file whole, so the run reads it from the page cache: on this VM a daemon (DAMON) pages out what was
+    not touched for a minute, the input of the other format included."""
+    with open(path, "rb", buffering=0) as f:
+        while f.read(1 << 24):
+            pass
+
+
+def one_run(weft, input_path, mode, shutdown_timeout="60s", count_records=False, extra=()):
     """One run; returns a dict with wall, user, sys, rss_kib, reading_s, records_file (file mode), sink (OTLP)."""
     size = os.path.getsize(input_path)
+    warm(input_path)
     with tempfile.TemporaryDirectory(prefix="weft-otlp-bench-") as root:
         root = Path(root)
         pod = root / POD
         pod.parent.mkdir(parents=True)
         pod.symlink_to(input_path)
         argv = [weft, "tail", GLOB, "--state-dir", "state", "--stats-interval", STATS_INTERVAL,
-                "--shutdown-timeout", shutdown_timeout]
+                "--shutdown-timeout", shutdown_timeout] + list(extra)
         sink = None
         if mode == "file":
             argv += ["--output", "out.jsonl"]
@@ -174,6 +184,8 @@ def main():
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--modes", default="file,devnull,protobuf-gzip,protobuf-none,json-none")
     parser.add_argument("--no-check", action="store_true")
+    parser.add_argument("--weft-args", default="", help="more options for every weft tail run, e.g. "
+                        "'--batch-max-records 5000' (split at spaces)")
     args = parser.parse_args()
     modes = args.modes.split(",")
     for mode in modes:
@@ -187,15 +199,12 @@ def main():
         input_path = str(Path(args.data) / f"{fmt}-{args.size}.log")
         size = os.path.getsize(input_path)
         name = f"otlp-{fmt}-{args.size}"
-        with open(input_path, "rb") as f:  # warm the page cache
-            while f.read(1 << 24):
-                pass
         runs = {mode: [] for mode in modes}
         records = None
         for i in range(args.runs):
             for mode in modes:
                 print(f"otlp_bench.py: {fmt} run {i + 1}/{args.runs}: {mode}", file=sys.stderr, flush=True)
-                r = one_run(args.weft, input_path, mode)
+                r = one_run(args.weft, input_path, mode, extra=args.weft_args.split())
                 runs[mode].append(r)
                 with open(results / f"{name}.{mode}.times", "a") as f:
                     f.write(f"{r['wall']} {r['user']} {r['sys']} {r['rss_kib']}\n")
@@ -217,7 +226,8 @@ def main():
                     continue
                 print(f"otlp_bench.py: {fmt}: check run, {mode}, records counted by the receiver",
                       file=sys.stderr, flush=True)
-                r = one_run(args.weft, input_path, mode, shutdown_timeout="300s", count_records=True)
+                r = one_run(args.weft, input_path, mode, shutdown_timeout="300s", count_records=True,
+                            extra=args.weft_args.split())
                 checks[mode] = r["sink"].get("records")
                 with open(results / f"{name}.{mode}.check", "w") as f:
                     f.write(json.dumps(r) + "\n")
@@ -264,6 +274,8 @@ def main():
     print()
     print(f"Medians of {args.runs} runs, except best MB/s (the fastest run). MB = 10^6 bytes, MiB = 2^20; "
           "input bytes over wall time, spawn to exit. Records: lines of the file output, the same for every mode.")
+    if args.weft_args:
+        print(f"- every run with {args.weft_args}")
     for note in notes:
         print(f"- {note}")
 
