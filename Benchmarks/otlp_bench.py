@@ -61,6 +61,7 @@ LABEL = {
 POD = "logs/pods/bench_app-0_6f1c2d3e-0000-4000-8000-000000000000/app/0.log"
 GLOB = "logs/pods/*/*/*.log"
 STATS_INTERVAL = "20ms"
+READ_TIMEOUT = 300  # seconds; a run that has not read the input by then is broken, not slow
 
 
 def start_sink(count_records=False):
@@ -111,6 +112,7 @@ def warm(path):
 
 def one_run(weft, input_path, mode, shutdown_timeout="60s", count_records=False, extra=()):
     """One run; returns a dict with wall, user, sys, rss_kib, reading_s, records_file (file mode), sink (OTLP)."""
+    input_path = os.path.abspath(input_path)  # the symlink's target
     size = os.path.getsize(input_path)
     warm(input_path)
     with tempfile.TemporaryDirectory(prefix="weft-otlp-bench-") as root:
@@ -149,6 +151,11 @@ def one_run(weft, input_path, mode, shutdown_timeout="60s", count_records=False,
                             break
                     if timer.poll() is not None:
                         sys.exit(f"otlp_bench.py: weft exited early:\n{err_path.read_text()[-2000:]}")
+                    if time.monotonic() - started > READ_TIMEOUT:
+                        os.kill(pid, signal.SIGKILL)
+                        timer.wait()
+                        sys.exit(f"otlp_bench.py: weft did not read {input_path} whole in {READ_TIMEOUT} s:\n"
+                                 f"{err_path.read_text()[-1500:]}")
                     time.sleep(0.005)
             os.kill(pid, signal.SIGTERM)
             timer.wait()
@@ -187,6 +194,7 @@ def main():
     parser.add_argument("--weft-args", default="", help="more options for every weft tail run, e.g. "
                         "'--batch-max-records 5000' (split at spaces)")
     args = parser.parse_args()
+    args.weft = os.path.abspath(args.weft)  # weft runs in a directory of its own
     modes = args.modes.split(",")
     for mode in modes:
         if mode not in MODES:
