@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # End-to-end benchmarks of the release binary: throughput, CPU and peak memory on the reference inputs, first-record
-# latency, and the cost of a catastrophic user regex. Prints markdown tables; see Benchmarks/README.md.
+# latency, the cost of a catastrophic user regex, and weft tail into OTLP/HTTP. Prints markdown tables; see
+# Benchmarks/README.md.
 #
-#   Benchmarks/run.sh                      # 200 MiB inputs, 5 runs each, everything
+#   Benchmarks/run.sh                      # 200 MiB inputs, 5 runs each: throughput, latency, regex
 #   Benchmarks/run.sh --size 2048 --runs 3 --only throughput     # the 2 GiB memory check
+#   Benchmarks/run.sh --only otlp --runs 5                        # weft tail into OTLP/HTTP vs --output FILE
 #
 # Options:
 #   --size MIB        plain-text size of each generated input (default 200; Docker/CRI renderings are larger)
 #   --runs N          runs per input and mode; the table shows the median (default 5)
-#   --formats LIST    comma-separated inputs (default plain,docker,containerd,crio)
-#   --only LIST       comma-separated parts: throughput, latency, regex (default all three)
+#   --formats LIST    comma-separated inputs (default plain,docker,containerd,crio; the otlp part: plain,docker)
+#   --only LIST       comma-separated parts: throughput, latency, regex, otlp (default the first three)
+#   --otlp-modes LIST the otlp part's outputs (default file,devnull,protobuf-gzip,protobuf-none,json-none;
+#                     also json-gzip)
 #   --weft PATH       use this binary instead of building .build/release/weft
 #   --no-build        use the existing .build/release/weft as it is
 #   --out DIR         where raw measurements go (default Benchmarks/results/<date-time>)
@@ -21,8 +25,9 @@ data="$root/bench-data"   # gitignored in the root
 
 size=200
 runs=5
-formats=plain,docker,containerd,crio
+formats=
 only=throughput,latency,regex
+otlp_modes=file,devnull,protobuf-gzip,protobuf-none,json-none
 weft=
 build=1
 out=
@@ -33,13 +38,17 @@ while [ $# -gt 0 ]; do
         --runs) runs=$2; shift 2 ;;
         --formats) formats=$2; shift 2 ;;
         --only) only=$2; shift 2 ;;
+        --otlp-modes) otlp_modes=$2; shift 2 ;;
         --weft) weft=$2; build=0; shift 2 ;;
         --no-build) build=0; shift ;;
         --out) out=$2; shift 2 ;;
-        -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "run.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
     esac
 done
+
+otlp_formats=${formats:-plain,docker}
+formats=${formats:-plain,docker,containerd,crio}
 
 wants() { [[ ",$only," == *",$1,"* ]]; }
 note() { echo "run.sh: $*" >&2; }
@@ -155,4 +164,23 @@ if wants regex; then
         echo
         machine "$before"
     } | tee "$out/regex.md"
+fi
+
+# --- weft tail into OTLP/HTTP on loopback, against the file output ---------------------------------------------------
+if wants otlp; then
+    IFS=, read -r -a list <<< "$otlp_formats"
+    for format in "${list[@]}"; do
+        generate "$format" "$size" "$format-$size"
+    done
+    before=$(load)
+    {
+        echo
+        echo "### weft tail into OTLP/HTTP (loopback receiver that only counts) and into a file: $size MiB inputs," \
+            "median of $runs runs"
+        echo
+        python3 "$here/otlp_bench.py" --weft "$weft" --data "$data" --results "$out" --size "$size" \
+            --formats "$otlp_formats" --runs "$runs" --modes "$otlp_modes"
+        echo
+        machine "$before"
+    } | tee "$out/otlp.md"
 fi
