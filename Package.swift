@@ -184,7 +184,7 @@ let package = Package(
         .testTarget(
             name: "WeftExportHTTPTests",
             dependencies: [
-                "WeftExportHTTP", "WeftTestSupport",
+                "WeftExportHTTP", "WeftExport", "WeftTestSupport",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -278,6 +278,9 @@ public final class OTLPSender: Sendable {
 
     private func loop() {
         var random = SystemRandomNumberGenerator()
+        // The next batch's body, compressed while the one before it was in flight (gzip is this thread's main work:
+        // overlapping it with the wait for the server's answer keeps the second core busy).
+        var prepared: (sequence: UInt64, body: [UInt8])?
         while true {
             items.wait()
             let next = state.withLock { state -> ExportBatch? in
@@ -288,7 +291,16 @@ public final class OTLPSender: Sendable {
                 if state.withLock({ $0.closing || $0.stopped }) { break }
                 continue
             }
-            let delivered = send(batch, random: &random)
+            let body =
+                prepared?.sequence == batch.lastSequence
+                ? prepared!.body : compress.map { $0(batch.payload) } ?? batch.payload
+            prepared = nil
+            let delivered = send(batch, body: body, random: &random) {
+                guard let compress, prepared == nil,
+                    let following = state.withLock({ $0.queue.count > 1 ? $0.queue[1] : nil })
+                else { return }
+                prepared = (following.lastSequence, compress(following.payload))
+            }
             state.withLock { state in
                 if delivered { state.queue.removeFirst() }
                 state.statistics.queueDepth = state.queue.count
@@ -302,9 +314,11 @@ public final class OTLPSender: Sendable {
         finished.signal()
     }
 
-    /// Sends until delivered or refused (true), or until stopped (false).
-    private func send(_ batch: ExportBatch, random: inout SystemRandomNumberGenerator) -> Bool {
-        let body = compress.map { $0(batch.payload) } ?? batch.payload
+    /// Sends `body` (the batch, compressed if it is to be) until delivered or refused (true), or until stopped
+    /// (false). `whileInFlight` runs once a request is on its way, before its answer is awaited.
+    private func send(
+        _ batch: ExportBatch, body: [UInt8], random: inout SystemRandomNumberGenerator, whileInFlight: () -> Void
+    ) -> Bool {
         state.withLock {
             $0.statistics.bytesUncompressed += Int64(batch.payload.count)
             $0.statistics.bytesCompressed += Int64(body.count)
@@ -315,6 +329,7 @@ public final class OTLPSender: Sendable {
         while true {
             attempt += 1
             let started = MonotonicClock.now()
+            var finishedAt: Int64?
             var status: Int?
             var retryAfter: Int64?
             var responseBody: ByteBuffer?
@@ -322,9 +337,12 @@ public final class OTLPSender: Sendable {
             do {
                 var request = try HTTPClient.Request(url: endpoint.url, method: .POST, headers: headers)
                 request.body = .bytes(body)
-                let response = try client.execute(
-                    request: request, deadline: .now() + .nanoseconds(endpoint.timeout)
-                ).wait()
+                let answer = client.execute(request: request, deadline: .now() + .nanoseconds(endpoint.timeout))
+                let answered = AnswerTime()
+                answer.whenComplete { _ in answered.stamp() }
+                whileInFlight()
+                let response = try answer.wait()
+                finishedAt = answered.time
                 status = Int(response.status.code)
                 responseBody = response.body
                 retryAfter = RetryPolicy.parseRetryAfter(
@@ -341,7 +359,7 @@ public final class OTLPSender: Sendable {
                 }
                 (timedOut ? metrics.retriesTimeout : metrics.retriesConnection).increment()
             }
-            noteLatency(MonotonicClock.now() - started)
+            noteLatency((finishedAt ?? MonotonicClock.now()) - started)
             switch RetryPolicy.verdict(status: status) {
             case .delivered:
                 let rejected = PartialSuccess.rejected(in: responseBody, encoding: endpoint.encoding)
@@ -520,5 +538,16 @@ struct ProtobufReader {
             if shift > 63 { return nil }
         }
         return nil
+    }
+}
+
+/// When a request was answered (on the event loop), for its latency: the sender may still be compressing the next
+/// batch then.
+private final class AnswerTime: Sendable {
+    private let value = Atomic<Int64>(0)
+    func stamp() { value.store(MonotonicClock.now(), ordering: .releasing) }
+    var time: Int64? {
+        let time = value.load(ordering: .acquiring)
+        return time == 0 ? nil : time
     }
 }

@@ -1,8 +1,10 @@
 import CoreMetrics
 import Foundation
 import Prometheus
+import Synchronization
 import Testing
 import WeftCore
+import WeftExport
 import WeftTestSupport
 
 @testable import WeftExportHTTP
@@ -93,16 +95,15 @@ final class Receiver {
             deadLetter: deadLetter, compress: nil, metrics: metrics, logger: CapturingLogHandler.silent)
     }
 
-    /// Waits (bounded) until every record up to `sequence` is acknowledged.
+    /// Waits (bounded: fails the test after 20 s rather than hanging) until every record up to `sequence` is
+    /// acknowledged.
     func waitForAcknowledgement(_ acknowledgements: Acknowledgements, through sequence: UInt64) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await acknowledgements.wait(through: sequence) }
-            group.addTask {
-                try await Task.sleep(for: .seconds(20))
+        let deadline = ContinuousClock.now + .seconds(20)
+        while acknowledgements.acknowledged < sequence {
+            if ContinuousClock.now > deadline {
                 throw OTLPError(description: "not acknowledged through \(sequence) within 20 s")
             }
-            try await group.next()
-            group.cancelAll()
+            try await Task.sleep(for: .milliseconds(5))
         }
     }
 
@@ -123,6 +124,40 @@ final class Receiver {
         #expect(headers["content-type"] == "application/x-protobuf")
         #expect(headers["authorization"] == "Bearer secret")
         #expect(sender.statistics.batchesSent == 5)
+    }
+
+    /// With compression, the next batch is compressed while the one before it waits for its answer, once each,
+    /// and everything still goes out in order (retries included).
+    @Test func theNextBatchIsCompressedWhileOneIsInFlight() async throws {
+        let receiver = try Receiver(script: "stall:0.5,503,200")
+        let acknowledgements = Acknowledgements()
+        let calls = Mutex<[(payload: String, at: ContinuousClock.Instant)]>([])
+        var endpoint = OTLPEndpoint(url: receiver.url)
+        endpoint.compression = .gzip
+        // Real gzip (the receiver undoes it), noting what it compressed and when.
+        let gzip = GzipBox()
+        let sender = try OTLPSender(
+            endpoint: endpoint, acknowledgements: acknowledgements, retry: Self.fastRetry, deadLetter: nil,
+            compress: { payload in
+                calls.withLock { $0.append((String(decoding: payload, as: UTF8.self), .now)) }
+                return gzip.compress(payload)
+            }, logger: CapturingLogHandler.silent)
+        for sequence in 1...3 as ClosedRange<UInt64> { try sender.enqueue(batch(sequence)) }
+        let firstAcknowledged = Task.detached {
+            try await self.waitForAcknowledgement(acknowledgements, through: 1)
+            return ContinuousClock.now
+        }
+        try await waitForAcknowledgement(acknowledgements, through: 3)
+        sender.close(timeout: 1_000_000_000)
+        let compressed = calls.withLock { $0 }
+        #expect(compressed.map(\.payload) == ["payload 1", "payload 2", "payload 3"], "each batch once, in order")
+        let acknowledged = try await firstAcknowledged.value
+        // The first answer took 0.5 s (stall): the second batch was compressed while it waited, not after.
+        #expect(
+            compressed[1].at + .milliseconds(300) < acknowledged,
+            "the second batch was ready well before the first was answered")
+        let bodies = receiver.requests.compactMap { $0["body"] as? String }.map(Self.unhex)
+        #expect(bodies == ["payload 1", "payload 2", "payload 2", "payload 3"])
     }
 
     @Test func serverErrorsAreRetriedUntilDelivered() async throws {
@@ -262,4 +297,10 @@ final class Receiver {
         #expect(parsed.message == "quota")
         #expect(PartialSuccess.json(Array("{}".utf8)).count == 0)
     }
+}
+
+/// zlib's gzip for a sender's compress closure (called on the sender's thread only).
+final class GzipBox: @unchecked Sendable {
+    private var gzip = try! Gzip()
+    func compress(_ payload: [UInt8]) -> [UInt8] { payload.withUnsafeBytes { Array(gzip.compress($0)) } }
 }
