@@ -15,8 +15,10 @@
 # its own namespace):
 #   1. weft --version
 #   2. a sample through the filter on standard input; its records must match the sample's expectation file
-#   3. weft tail on a log directory with a state directory and --metrics-address, as a DaemonSet would run it:
-#      /healthz and /readyz answer 200, /metrics counts the lines, SIGTERM exits 0, the checkpoint is written
+#   3. weft tail on a log directory with a state directory and --metrics-address, as a DaemonSet would run it,
+#      shipping over OTLP/HTTP with gzip to a loopback https receiver that it must trust through the root's CA
+#      bundle: /healthz and /readyz answer 200, /metrics counts every record sent, SIGTERM exits 0, the checkpoint
+#      covers the whole file
 # and prints the root's size (bytes of its files, MB = 10^6 bytes) as `N.N MB` on its last line, with a line before it
 # comparing it with issue 15's 25 MB target. It exits non-zero if any step fails, or if the size reaches --max-mb.
 #
@@ -80,8 +82,10 @@ chmod 0755 "$root"  # an image's / is 0755 (mktemp makes 0700, which uid 65532 c
 work=$(mktemp -d /tmp/weft-runtime-proof.XXXXXX)
 proof_pid=
 weft_pid=
+receiver_pid=
 cleanup() {
     if [ -n "$proof_pid" ]; then kill -KILL $weft_pid "$proof_pid" 2>/dev/null || true; fi
+    if [ -n "$receiver_pid" ]; then kill "$receiver_pid" 2>/dev/null || true; fi
     rm -rf "$work"
     [ -z "$out" ] && rm -rf "$root"
     return 0
@@ -178,19 +182,34 @@ print(f"runtime-root: proof 2/3: {sys.argv[1].split('/')[-1]}: {len(got)} record
 EOF
 
     # 3. weft tail as the DaemonSet runs it: a log directory and a state directory (in the cluster, hostPath mounts;
-    #    here scratch directories inside the root, owned by 65532, removed afterwards), metrics on loopback.
+    #    here scratch directories inside the root, owned by 65532, removed afterwards), metrics on loopback, and the
+    #    records shipped over OTLP/HTTP with gzip to https://127.0.0.1 (the tests' loopback receiver and certificate).
+    #    No --otlp-ca-file: Weft must trust the receiver through the root's own /etc/ssl/certs/ca-certificates.crt,
+    #    to which the proof appends the test certificate for its duration (the size above is without it).
+    receiver=Tests/WeftExportHTTPTests/Support/otlp_receiver.py
+    cert=Tests/WeftExportHTTPTests/Support/loopback-cert.pem
+    key=Tests/WeftExportHTTPTests/Support/loopback-key.pem
+    [ -f "$receiver" ] && [ -f "$cert" ] && [ -f "$key" ] || fail "no loopback receiver or certificate under Tests/"
     mkdir -p "$root/var/log/proof" "$root/var/lib/weft"
     cp "$sample" "$root/var/log/proof/app.log"
     chmod 0644 "$root/var/log/proof/app.log"
     if [ "$(id -u)" -eq 0 ]; then chown 65532:65532 "$root/var/lib/weft"; fi
+    cp "$root$ca" "$work/ca.original"
+    cat "$cert" >>"$root$ca"
+    python3 "$receiver" --log "$work/receiver.log" --tls-cert "$cert" --tls-key "$key" >"$work/receiver.port" &
+    receiver_pid=$!
+    for _ in $(seq 50); do [ -s "$work/receiver.port" ] && break; sleep 0.1; done
+    otlp_port=$(head -1 "$work/receiver.port")
+    [ -n "$otlp_port" ] || fail "the loopback receiver did not start"
     port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     "${as[@]}" /usr/bin/weft tail '/var/log/proof/*.log' --state-dir /var/lib/weft \
-        --metrics-address "127.0.0.1:$port" >"$work/tail.jsonl" 2>"$work/tail.err" &
+        --otlp-endpoint "https://127.0.0.1:$otlp_port" --metrics-address "127.0.0.1:$port" \
+        >"$work/tail.out" 2>"$work/tail.err" &
     proof_pid=$!
-    lines=$(wc -l <"$sample")
-    python3 - "$port" "$lines" <<'EOF' || { sed 's/^/    weft: /' "$work/tail.err" >&2; fail "weft tail in the root"; }
+    records=$(wc -l <"$expected")
+    python3 - "$port" "$records" <<'EOF' || { sed 's/^/    weft: /' "$work/tail.err" >&2; fail "weft tail in the root"; }
 import sys, time, urllib.request, urllib.error
-port, lines = sys.argv[1], int(sys.argv[2])
+port, records = sys.argv[1], int(sys.argv[2])
 def get(path):
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as r:
@@ -199,20 +218,23 @@ def get(path):
         return e.code, e.read().decode()
     except OSError:
         return None, ""
+def metric(text, name):
+    values = [float(l.split()[-1]) for l in text.splitlines() if l.startswith(name + " ") or l.startswith(name + "{")]
+    return sum(values) if values else None
 deadline = time.time() + 30
 status = {}
 while time.time() < deadline:
     status = {p: get(p) for p in ("/healthz", "/readyz", "/metrics")}
-    metrics = status["/metrics"][1]
-    counted = [l for l in metrics.splitlines() if l.startswith("weft_input_lines_total")]
-    if (status["/healthz"][0] == 200 and status["/readyz"][0] == 200 and counted
-            and float(counted[0].split()[-1]) >= lines):
+    sent = metric(status["/metrics"][1], "weft_otlp_records_sent_total")
+    if status["/healthz"][0] == 200 and status["/readyz"][0] == 200 and sent is not None and sent >= records:
+        lines = metric(status["/metrics"][1], "weft_input_lines_total")
         print(f"runtime-root: proof 3/3: weft tail: /healthz {status['/healthz'][0]}, /readyz {status['/readyz'][0]}, "
-              f"/metrics {counted[0]}", file=sys.stderr)
+              f"/metrics: weft_input_lines_total {lines:.0f}, weft_otlp_records_sent_total {sent:.0f}",
+              file=sys.stderr)
         sys.exit(0)
     time.sleep(0.2)
-sys.exit(f"not ready with every line counted after 30 s: "
-         + ", ".join(f"{p} {s[0]}" for p, s in status.items()))
+sys.exit("not ready with every record sent after 30 s: " + ", ".join(f"{p} {s[0]}" for p, s in status.items())
+         + f"; records sent: {metric(status.get('/metrics', (0, ''))[1], 'weft_otlp_records_sent_total')}")
 EOF
     # unshare ignores SIGTERM while it waits for its child, so the signal goes to Weft itself (chroot exec'd it; it
     # is PID 1 of its namespace, as in a container without an init process).
@@ -221,11 +243,25 @@ EOF
     tail_status=0
     wait "$proof_pid" || tail_status=$?
     proof_pid=
+    kill "$receiver_pid" 2>/dev/null || true
+    wait "$receiver_pid" 2>/dev/null || true
+    receiver_pid=
+    cp "$work/ca.original" "$root$ca"
     [ "$tail_status" -eq 0 ] || { sed 's/^/    weft: /' "$work/tail.err" >&2; fail "weft tail exited $tail_status on SIGTERM"; }
     [ -s "$root/var/lib/weft/checkpoints.json" ] || fail "weft tail wrote no checkpoint as uid 65532"
-    records=$(wc -l <"$work/tail.jsonl")
-    [ "$records" -eq "$(wc -l <"$expected")" ] || fail "weft tail wrote $records records, $(wc -l <"$expected") expected"
-    say "proof 3/3: SIGTERM: exit 0, $records records, checkpoint written by $(stat -c %u:%g "$root/var/lib/weft/checkpoints.json")"
+    python3 - "$work/receiver.log" "$root/var/lib/weft/checkpoints.json" "$(stat -c %s "$sample")" <<'EOF' \
+        || fail "what the receiver got, or the checkpoint"
+import json, sys
+requests = [json.loads(line) for line in open(sys.argv[1])]
+if not requests or any(r["path"] != "/v1/logs" or r["headers"].get("content-encoding") != "gzip" for r in requests):
+    sys.exit(f"expected gzip POSTs to /v1/logs, got {[(r['path'], r['headers'].get('content-encoding')) for r in requests]}")
+files = json.load(open(sys.argv[2]))["files"]
+if [f["offset"] for f in files] != [int(sys.argv[3])]:
+    sys.exit(f"checkpoint offsets {[f['offset'] for f in files]}, expected the whole file ({sys.argv[3]} bytes)")
+print(f"runtime-root: proof 3/3: the receiver got {len(requests)} gzip request(s) over https (trusted through the "
+      f"root's CA bundle); checkpoint at byte {files[0]['offset']} of {sys.argv[3]}", file=sys.stderr)
+EOF
+    say "proof 3/3: SIGTERM: exit 0, checkpoint written by $(stat -c %u:%g "$root/var/lib/weft/checkpoints.json")"
     rm -rf "$root/var/log/proof" "$root/var/lib/weft"
     rmdir "$root/var/log" "$root/var/lib" "$root/var" "$root/proc"
 fi
