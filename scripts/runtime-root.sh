@@ -15,7 +15,8 @@
 # its own namespace):
 #   1. weft --version
 #   2. a sample through the filter on standard input; its records must match the sample's expectation file
-#   3. weft tail on a log directory with a state directory and --metrics-address, as a DaemonSet would run it,
+#   3. weft tail on a log directory with a state directory and --metrics-address, as a DaemonSet would run it (the
+#      log root:root 0640 in a 0750 directory, read as uid 65532 through supplementary group 0),
 #      shipping over OTLP/HTTP with gzip to a loopback https receiver that it must trust through the root's CA
 #      bundle: /healthz and /readyz answer 200, /metrics counts every record sent, SIGTERM exits 0, the checkpoint
 #      covers the whole file
@@ -149,9 +150,12 @@ if [ "$proof" -eq 1 ]; then
     ns=(unshare --mount --pid --fork --mount-proc="$root/proc")
     if [ "$(id -u)" -eq 0 ]; then
         as=("${ns[@]}" chroot --userspec=65532:65532 "$root")
+        # As the DaemonSet runs it: uid and gid 65532, group 0 as a supplementary group (supplementalGroups: [0]).
+        as_agent=("${ns[@]}" chroot --userspec=65532:65532 --groups=0 "$root")
         who="chroot as uid 65532, own mount and PID namespaces, /proc mounted"
     elif unshare -r true 2>/dev/null; then
         as=(unshare -r "${ns[@]:1}" chroot "$root")
+        as_agent=("${as[@]}")
         who="unshare -r chroot (not root here: uid 0 of a user namespace, not 65532), /proc mounted"
     else
         fail "cannot chroot: not root, and unshare -r is not allowed"
@@ -190,9 +194,12 @@ EOF
     cert=Tests/WeftExportHTTPTests/Support/loopback-cert.pem
     key=Tests/WeftExportHTTPTests/Support/loopback-key.pem
     [ -f "$receiver" ] && [ -f "$cert" ] && [ -f "$key" ] || fail "no loopback receiver or certificate under Tests/"
+    # The log as the kubelet and containerd leave it: root:root, the file 0640 in a 0750 directory; readable to
+    # Weft only through group 0.
     mkdir -p "$root/var/log/proof" "$root/var/lib/weft"
     cp "$sample" "$root/var/log/proof/app.log"
-    chmod 0644 "$root/var/log/proof/app.log"
+    chmod 0750 "$root/var/log/proof"
+    chmod 0640 "$root/var/log/proof/app.log"
     if [ "$(id -u)" -eq 0 ]; then chown 65532:65532 "$root/var/lib/weft"; fi
     cp "$root$ca" "$work/ca.original"
     cat "$cert" >>"$root$ca"
@@ -202,7 +209,7 @@ EOF
     otlp_port=$(head -1 "$work/receiver.port")
     [ -n "$otlp_port" ] || fail "the loopback receiver did not start"
     port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-    "${as[@]}" /usr/bin/weft tail '/var/log/proof/*.log' --state-dir /var/lib/weft \
+    "${as_agent[@]}" /usr/bin/weft tail '/var/log/proof/*.log' --state-dir /var/lib/weft \
         --otlp-endpoint "https://127.0.0.1:$otlp_port" --metrics-address "127.0.0.1:$port" \
         >"$work/tail.out" 2>"$work/tail.err" &
     proof_pid=$!
