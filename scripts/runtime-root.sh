@@ -61,6 +61,12 @@ done
 say() { echo "runtime-root: $*" >&2; }
 fail() { say "FAILED: $*"; exit 1; }
 
+tools=(ldd readelf strip install)
+[ "$proof" -eq 1 ] && tools+=(chroot unshare pgrep python3)
+for tool in "${tools[@]}"; do
+    command -v "$tool" >/dev/null 2>&1 || fail "needs $tool (binutils, libc-bin, coreutils, util-linux, procps, python3)"
+done
+
 # --- The binary ---------------------------------------------------------------------------------------------------
 if [ "$build" -eq 1 ]; then
     say "building the release binary (scripts/build-release ${scratch[*]})"
