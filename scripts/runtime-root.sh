@@ -79,6 +79,7 @@ fi
 
 # --- Assemble -----------------------------------------------------------------------------------------------------
 if [ -n "$out" ]; then
+    [ "$(readlink -m "$out")" != / ] || fail "--out / would replace this machine's root"
     root=$out
     rm -rf "$root"
     mkdir -p "$root"
@@ -99,7 +100,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# copy SRC DEST-PATH-IN-ROOT: the file's content (symlinks resolved) at that path, read-only for everyone but root.
+# copy SRC DEST-PATH-IN-ROOT [MODE]: the file's content (symlinks resolved) at that path, owned and writable by root
+# only.
 copy() {
     install -D -m "${3:-0644}" "$(readlink -f "$1")" "$root$2"
 }
@@ -150,7 +152,7 @@ sed 's/^/    /' <<<"$ldd_out" >&2
 # --- Prove it -----------------------------------------------------------------------------------------------------
 if [ "$proof" -eq 1 ]; then
     # A container runtime gives every container its own /proc, and Weft needs it (without /proc the Swift runtime
-    # sees no command-line arguments: `weft --version` silently runs the filter). So the proof runs in new mount and
+    # sees no command-line arguments, CommandLine.arguments is empty: `weft --version` silently runs the filter). So the proof runs in new mount and
     # PID namespaces with a fresh /proc mounted on an empty $root/proc; the image itself has no /proc directory.
     mkdir "$root/proc"
     ns=(unshare --mount --pid --fork --mount-proc="$root/proc")
@@ -176,7 +178,7 @@ if [ "$proof" -eq 1 ]; then
     expected="${sample%.log}.expected.jsonl"
     [ -f "$sample" ] && [ -f "$expected" ] || fail "no sample $sample or expectation $expected"
     "${as[@]}" /usr/bin/weft <"$sample" >"$work/records.jsonl" || fail "weft < $sample"
-    python3 - "$work/records.jsonl" "$expected" <<'EOF' || fail "records of $sample differ from $expected"
+    python3 - "$work/records.jsonl" "$expected" "$sample" <<'EOF' || fail "records of $sample differ from $expected"
 import json, sys
 got = [json.loads(line) for line in open(sys.argv[1])]
 want = [json.loads(line) for line in open(sys.argv[2])]
@@ -187,7 +189,7 @@ for i, (g, w) in enumerate(zip(got, want)):
 if len(got) != len(want):
     sys.exit(f"{len(got)} records, {len(want)} expected")
 parsers = sorted({r["parser"] or "none" for r in got})
-print(f"runtime-root: proof 2/3: {sys.argv[1].split('/')[-1]}: {len(got)} records match the expectation "
+print(f"runtime-root: proof 2/3: weft < {sys.argv[3]}: {len(got)} records match the expectation "
       f"(parsers: {', '.join(parsers)})", file=sys.stderr)
 EOF
 
