@@ -64,7 +64,8 @@ fail() { say "FAILED: $*"; exit 1; }
 tools=(ldd readelf strip install)
 [ "$proof" -eq 1 ] && tools+=(chroot unshare pgrep python3)
 for tool in "${tools[@]}"; do
-    command -v "$tool" >/dev/null 2>&1 || fail "needs $tool (binutils, libc-bin, coreutils, util-linux, procps, python3)"
+    command -v "$tool" >/dev/null 2>&1 \
+        || fail "needs $tool (binutils, libc-bin, coreutils, util-linux, procps, python3)"
 done
 
 # --- The binary ---------------------------------------------------------------------------------------------------
@@ -152,8 +153,9 @@ sed 's/^/    /' <<<"$ldd_out" >&2
 # --- Prove it -----------------------------------------------------------------------------------------------------
 if [ "$proof" -eq 1 ]; then
     # A container runtime gives every container its own /proc, and Weft needs it (without /proc the Swift runtime
-    # sees no command-line arguments, CommandLine.arguments is empty: `weft --version` silently runs the filter). So the proof runs in new mount and
-    # PID namespaces with a fresh /proc mounted on an empty $root/proc; the image itself has no /proc directory.
+    # sees no command-line arguments, CommandLine.arguments is empty: `weft --version` silently runs the filter).
+    # So the proof runs in new mount and PID namespaces with a fresh /proc mounted on an empty $root/proc; the image
+    # itself has no /proc directory.
     mkdir "$root/proc"
     ns=(unshare --mount --pid --fork --mount-proc="$root/proc")
     if [ "$(id -u)" -eq 0 ]; then
@@ -222,7 +224,8 @@ EOF
         >"$work/tail.out" 2>"$work/tail.err" &
     proof_pid=$!
     records=$(wc -l <"$expected")
-    python3 - "$port" "$records" <<'EOF' || { sed 's/^/    weft: /' "$work/tail.err" >&2; fail "weft tail in the root"; }
+    python3 - "$port" "$records" <<'EOF' \
+        || { sed 's/^/    weft: /' "$work/tail.err" >&2; fail "weft tail in the root"; }
 import sys, time, urllib.request, urllib.error
 port, records = sys.argv[1], int(sys.argv[2])
 def get(path):
@@ -262,14 +265,18 @@ EOF
     wait "$receiver_pid" 2>/dev/null || true
     receiver_pid=
     cp "$work/ca.original" "$root$ca"
-    [ "$tail_status" -eq 0 ] || { sed 's/^/    weft: /' "$work/tail.err" >&2; fail "weft tail exited $tail_status on SIGTERM"; }
+    if [ "$tail_status" -ne 0 ]; then
+        sed 's/^/    weft: /' "$work/tail.err" >&2
+        fail "weft tail exited $tail_status on SIGTERM"
+    fi
     [ -s "$root/var/lib/weft/checkpoints.json" ] || fail "weft tail wrote no checkpoint as uid 65532"
     python3 - "$work/receiver.log" "$root/var/lib/weft/checkpoints.json" "$(stat -c %s "$sample")" <<'EOF' \
         || fail "what the receiver got, or the checkpoint"
 import json, sys
 requests = [json.loads(line) for line in open(sys.argv[1])]
 if not requests or any(r["path"] != "/v1/logs" or r["headers"].get("content-encoding") != "gzip" for r in requests):
-    sys.exit(f"expected gzip POSTs to /v1/logs, got {[(r['path'], r['headers'].get('content-encoding')) for r in requests]}")
+    got = [(r["path"], r["headers"].get("content-encoding")) for r in requests]
+    sys.exit(f"expected gzip POSTs to /v1/logs, got {got}")
 files = json.load(open(sys.argv[2]))["files"]
 if [f["offset"] for f in files] != [int(sys.argv[3])]:
     sys.exit(f"checkpoint offsets {[f['offset'] for f in files]}, expected the whole file ({sys.argv[3]} bytes)")
