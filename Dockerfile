@@ -44,8 +44,8 @@ RUN swift build -c release --product weft --static-swift-stdlib \
     && install -m 0755 "$(swift build -c release --product weft --static-swift-stdlib --show-bin-path)/weft" /weft
 
 # 3. The runtime root, assembled by the script CI runs and proves (scripts/runtime-root.sh: chroot as uid 65532,
-#    `weft --version`, a sample through the filter, `weft tail` with /healthz, /readyz and /metrics shipping over
-#    https trusted through the root's CA bundle, SIGTERM).
+#    `weft --version`, a sample through the filter, `weft run --config` with the DaemonSet's weft.yaml, its
+#    probes and metrics, shipping over https trusted through the root's CA bundle, SIGTERM).
 COPY scripts/runtime-root.sh scripts/
 RUN scripts/runtime-root.sh --binary /weft --out /rootfs --no-proof
 

@@ -15,11 +15,11 @@
 # its own namespace):
 #   1. weft --version
 #   2. a sample through the filter on standard input; its records must match the sample's expectation file
-#   3. weft tail on a log directory with a state directory and --metrics-address, as a DaemonSet would run it (the
-#      log root:root 0640 in a 0750 directory, read as uid 65532 through supplementary group 0),
+#   3. `weft run --config` with the DaemonSet's own weft.yaml (endpoint and metrics address moved to loopback), as
+#      uid 65532 with supplementary group 0, on a log at a kubelet path, root:root 0640 in 0750 directories,
 #      shipping over OTLP/HTTP with gzip to a loopback https receiver that it must trust through the root's CA
-#      bundle: /healthz and /readyz answer 200, /metrics counts every record sent, SIGTERM exits 0, the checkpoint
-#      covers the whole file
+#      bundle: /healthz and /readyz answer 200, /metrics counts every record sent, the receiver sees the token
+#      from the environment, SIGTERM exits 0, the checkpoint covers the whole file
 # and prints the root's size (bytes of its files, MB = 10^6 bytes) as `N.N MB` on its last line, with a line before it
 # comparing it with issue 15's 25 MB target. It exits non-zero if any step fails, or if the size reaches --max-mb.
 #
@@ -195,21 +195,25 @@ print(f"runtime-root: proof 2/3: weft < {sys.argv[3]}: {len(got)} records match 
       f"(parsers: {', '.join(parsers)})", file=sys.stderr)
 EOF
 
-    # 3. weft tail as the DaemonSet runs it: a log directory and a state directory (in the cluster, hostPath mounts;
-    #    here scratch directories inside the root, owned by 65532, removed afterwards), metrics on loopback, and the
-    #    records shipped over OTLP/HTTP with gzip to https://127.0.0.1 (the tests' loopback receiver and certificate).
-    #    No --otlp-ca-file: Weft must trust the receiver through the root's own /etc/ssl/certs/ca-certificates.crt,
-    #    to which the proof appends the test certificate for its duration (the size above is without it).
+    # 3. Weft as the DaemonSet runs it: `weft run --config /etc/weft/weft.yaml` with the weft.yaml of the DaemonSet's
+    #    ConfigMap (deploy/kubernetes/daemonset.yaml), where only the OTLP endpoint and metrics_address are changed
+    #    to loopback; WEFT_OTLP_TOKEN in the environment; as uid 65532 with supplementary group 0. The log is at a
+    #    kubelet path, root:root, the file 0640 in 0750 directories, as kubelet and containerd leave it (readable to
+    #    Weft only through group 0). The state directory, like the hostPath, belongs to 65532. The records go over
+    #    OTLP/HTTP with gzip to the tests' loopback receiver over https, with no ca_file: Weft must trust it through
+    #    the root's own /etc/ssl/certs/ca-certificates.crt, to which the proof appends the test certificate for its
+    #    duration. Everything the proof adds (the size above is without it) is removed afterwards.
     receiver=Tests/WeftExportHTTPTests/Support/otlp_receiver.py
     cert=Tests/WeftExportHTTPTests/Support/loopback-cert.pem
     key=Tests/WeftExportHTTPTests/Support/loopback-key.pem
+    manifest=deploy/kubernetes/daemonset.yaml
     [ -f "$receiver" ] && [ -f "$cert" ] && [ -f "$key" ] || fail "no loopback receiver or certificate under Tests/"
-    # The log as the kubelet and containerd leave it: root:root, the file 0640 in a 0750 directory; readable to
-    # Weft only through group 0.
-    mkdir -p "$root/var/log/proof" "$root/var/lib/weft"
-    cp "$sample" "$root/var/log/proof/app.log"
-    chmod 0750 "$root/var/log/proof"
-    chmod 0640 "$root/var/log/proof/app.log"
+    [ -f "$manifest" ] || fail "no $manifest"
+    logdir=/var/log/pods/proof_app-0_00000000-0000-0000-0000-000000000001/app
+    mkdir -p "$root$logdir" "$root/var/lib/weft" "$root/etc/weft"
+    cp "$sample" "$root$logdir/0.log"
+    chmod 0750 "$root/var/log/pods" "$root${logdir%/app}" "$root$logdir"
+    chmod 0640 "$root$logdir/0.log"
     if [ "$(id -u)" -eq 0 ]; then chown 65532:65532 "$root/var/lib/weft"; fi
     cp "$root$ca" "$work/ca.original"
     cat "$cert" >>"$root$ca"
@@ -219,13 +223,32 @@ EOF
     otlp_port=$(head -1 "$work/receiver.port")
     [ -n "$otlp_port" ] || fail "the loopback receiver did not start"
     port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-    "${as_agent[@]}" /usr/bin/weft tail '/var/log/proof/*.log' --state-dir /var/lib/weft \
-        --otlp-endpoint "https://127.0.0.1:$otlp_port" --metrics-address "127.0.0.1:$port" \
-        >"$work/tail.out" 2>"$work/tail.err" &
+    python3 - "$manifest" "$otlp_port" "$port" >"$root/etc/weft/weft.yaml" <<'EOF' || fail "the ConfigMap's weft.yaml"
+import re, sys
+# The block scalar under `weft.yaml: |` of the weft-config ConfigMap, as kubectl would mount it.
+lines = open(sys.argv[1]).read().split("\n")
+start = next(i for i, l in enumerate(lines) if l.strip() == "weft.yaml: |") + 1
+indent = len(lines[start]) - len(lines[start].lstrip())
+block = []
+for line in lines[start:]:
+    if line.strip() and len(line) - len(line.lstrip()) < indent:
+        break
+    block.append(line[indent:])
+config = "\n".join(block).rstrip() + "\n"
+config, n1 = re.subn(r"(?m)^(\s*endpoint:) http://weft-gateway\.observability\.svc:4318$",
+                     rf"\1 https://127.0.0.1:{sys.argv[2]}", config)
+config, n2 = re.subn(r"(?m)^metrics_address: 0\.0\.0\.0:2020$", f"metrics_address: 127.0.0.1:{sys.argv[3]}", config)
+if (n1, n2) != (1, 1):
+    sys.exit("the ConfigMap's weft.yaml no longer has the endpoint and metrics_address the proof replaces")
+sys.stdout.write(config)
+EOF
+    chmod 0644 "$root/etc/weft/weft.yaml"
+    WEFT_OTLP_TOKEN=proof-token "${as_agent[@]}" /usr/bin/weft run --config /etc/weft/weft.yaml \
+        >"$work/run.out" 2>"$work/run.err" &
     proof_pid=$!
     records=$(wc -l <"$expected")
     python3 - "$port" "$records" <<'EOF' \
-        || { sed 's/^/    weft: /' "$work/tail.err" >&2; fail "weft tail in the root"; }
+        || { sed 's/^/    weft: /' "$work/run.err" >&2; fail "weft run in the root"; }
 import sys, time, urllib.request, urllib.error
 port, records = sys.argv[1], int(sys.argv[2])
 def get(path):
@@ -246,9 +269,10 @@ while time.time() < deadline:
     sent = metric(status["/metrics"][1], "weft_otlp_records_sent_total")
     if status["/healthz"][0] == 200 and status["/readyz"][0] == 200 and sent is not None and sent >= records:
         lines = metric(status["/metrics"][1], "weft_input_lines_total")
-        print(f"runtime-root: proof 3/3: weft tail: /healthz {status['/healthz'][0]}, /readyz {status['/readyz'][0]}, "
-              f"/metrics: weft_input_lines_total {lines:.0f}, weft_otlp_records_sent_total {sent:.0f}",
-              file=sys.stderr)
+        print(f"runtime-root: proof 3/3: weft run --config (the DaemonSet's weft.yaml): "
+              f"/healthz {status['/healthz'][0]}, /readyz {status['/readyz'][0]}, /metrics: "
+              f"weft_input_lines_total {lines:.0f}, "
+              f"weft_otlp_records_sent_total {sent:.0f}", file=sys.stderr)
         sys.exit(0)
     time.sleep(0.2)
 sys.exit("not ready with every record sent after 30 s: " + ", ".join(f"{p} {s[0]}" for p, s in status.items())
@@ -258,34 +282,38 @@ EOF
     # is PID 1 of its namespace, as in a container without an init process).
     weft_pid=$(pgrep -P "$proof_pid") || fail "no weft process under unshare ($proof_pid)"
     kill -TERM "$weft_pid"
-    tail_status=0
-    wait "$proof_pid" || tail_status=$?
+    run_status=0
+    wait "$proof_pid" || run_status=$?
     proof_pid=
     kill "$receiver_pid" 2>/dev/null || true
     wait "$receiver_pid" 2>/dev/null || true
     receiver_pid=
     cp "$work/ca.original" "$root$ca"
-    if [ "$tail_status" -ne 0 ]; then
-        sed 's/^/    weft: /' "$work/tail.err" >&2
-        fail "weft tail exited $tail_status on SIGTERM"
+    if [ "$run_status" -ne 0 ]; then
+        sed 's/^/    weft: /' "$work/run.err" >&2
+        fail "weft run exited $run_status on SIGTERM"
     fi
-    [ -s "$root/var/lib/weft/checkpoints.json" ] || fail "weft tail wrote no checkpoint as uid 65532"
-    python3 - "$work/receiver.log" "$root/var/lib/weft/checkpoints.json" "$(stat -c %s "$sample")" <<'EOF' \
+    checkpoints=$(find "$root/var/lib/weft" -name checkpoints.json | head -1)
+    [ -s "$checkpoints" ] || fail "weft run wrote no checkpoint as uid 65532"
+    python3 - "$work/receiver.log" "$checkpoints" "$(stat -c %s "$sample")" <<'EOF' \
         || fail "what the receiver got, or the checkpoint"
 import json, sys
 requests = [json.loads(line) for line in open(sys.argv[1])]
-if not requests or any(r["path"] != "/v1/logs" or r["headers"].get("content-encoding") != "gzip" for r in requests):
-    got = [(r["path"], r["headers"].get("content-encoding")) for r in requests]
-    sys.exit(f"expected gzip POSTs to /v1/logs, got {got}")
+wrong = [(r["path"], r["headers"].get("content-encoding"), r["headers"].get("authorization")) for r in requests
+         if (r["path"], r["headers"].get("content-encoding"), r["headers"].get("authorization"))
+         != ("/v1/logs", "gzip", "Bearer proof-token")]
+if not requests or wrong:
+    sys.exit(f"expected gzip POSTs to /v1/logs with Authorization: Bearer proof-token, got {wrong or 'none'}")
 files = json.load(open(sys.argv[2]))["files"]
 if [f["offset"] for f in files] != [int(sys.argv[3])]:
     sys.exit(f"checkpoint offsets {[f['offset'] for f in files]}, expected the whole file ({sys.argv[3]} bytes)")
 print(f"runtime-root: proof 3/3: the receiver got {len(requests)} gzip request(s) over https (trusted through the "
-      f"root's CA bundle); checkpoint at byte {files[0]['offset']} of {sys.argv[3]}", file=sys.stderr)
+      f"root's CA bundle) with the token from the environment; checkpoint at byte {files[0]['offset']} of "
+      f"{sys.argv[3]}", file=sys.stderr)
 EOF
-    say "proof 3/3: SIGTERM: exit 0, checkpoint written by $(stat -c %u:%g "$root/var/lib/weft/checkpoints.json")"
-    rm -rf "$root/var/log/proof" "$root/var/lib/weft"
-    rmdir "$root/var/log" "$root/var/lib" "$root/var" "$root/proc"
+    say "proof 3/3: SIGTERM: exit 0, checkpoint ${checkpoints#"$root"} written by $(stat -c %u:%g "$checkpoints")"
+    rm -rf "$root/var" "$root/etc/weft"
+    rmdir "$root/proc"
 fi
 
 files=$(find "$root" -type f | wc -l)
