@@ -4,7 +4,7 @@
 # What goes in is exactly what the Dockerfile's final (FROM scratch) stage holds, because the Dockerfile runs this
 # script to make it:
 #   /usr/bin/weft                      the release binary, Swift runtime linked statically (scripts/build-release),
-#                                      stripped of debug information and symbols (140 MB -> 76 MB)
+#                                      stripped of debug information and symbols (141 MB -> 76.5 MB)
 #   every shared library `ldd` names   at the path ldd names, symlinks resolved (PCRE2, zlib, glibc, libstdc++, ...)
 #   the dynamic loader                 at the binary's PT_INTERP path
 #   /etc/ssl/certs/ca-certificates.crt for https:// OTLP endpoints (NIOSSL reads the system bundle there)
@@ -107,7 +107,7 @@ copy() {
     install -D -m "${3:-0644}" "$(readlink -f "$1")" "$root$2"
 }
 
-# Stripped: the debug information (64 MB) and the symbol table (21 MB) are of no use without a debugger and the
+# Stripped: the debug information (43 MB) and the symbol table (21 MB) are of no use without a debugger and the
 # toolchain's swift-backtrace, neither of which the image has. Keep the unstripped build for symbolicating.
 install -d "$root/usr/bin"
 strip --strip-all -o "$root/usr/bin/weft" "$(readlink -f "$binary")" || fail "strip $binary"
