@@ -15,65 +15,66 @@ public enum LeadingTimestamp {
     ///
     /// - Parameter year: the year for a syslog time, whose format has none.
     public static func parse(_ line: UnsafeRawBufferPointer, year: Int64) -> Int64? {
-        var i = 0
+        // Every plain line of every mode comes here: the fields are read in place, with the lengths checked once.
+        guard let p = line.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return nil }
         let n = line.count
-        if n > 0 && line[0] == UInt8(ascii: "[") { i = 1 }
+        var i = 0
+        if n > 0 && p[0] == UInt8(ascii: "[") { i = 1 }
         guard n - i >= 15 else { return nil }
-        func digits(_ at: Int, _ count: Int) -> Int64? {
-            guard at + count <= n else { return nil }
-            var value: Int64 = 0
-            for k in at..<(at + count) {
-                let d = line[k] &- 0x30
-                guard d < 10 else { return nil }
-                value = value * 10 + Int64(d)
-            }
-            return value
-        }
-        let first = line[i]
-        var y: Int64, mo: Int64, d: Int64, timeAt: Int
-        if first >= 0x30 && first <= 0x39 {
-            guard let yy = digits(i, 4), i + 10 <= n else { return nil }
-            let sep = line[i + 4]
-            guard sep == UInt8(ascii: "-") || sep == UInt8(ascii: "/"), line[i + 7] == sep,
-                let mm = digits(i + 5, 2), let dd = digits(i + 8, 2), i + 19 <= n
+        let first = p[i]
+        var y: Int64
+        var mo: Int64
+        var d: Int64
+        var timeAt: Int
+        if first &- 0x30 < 10 {
+            guard n - i >= 19, let yy = four(p + i) else { return nil }
+            let sep = p[i + 4]
+            guard sep == UInt8(ascii: "-") || sep == UInt8(ascii: "/"), p[i + 7] == sep,
+                let mm = two(p + i + 5), let dd = two(p + i + 8)
             else { return nil }
-            let t = line[i + 10]
+            let t = p[i + 10]
             guard t == UInt8(ascii: "T") || t == UInt8(ascii: " ") else { return nil }
             (y, mo, d, timeAt) = (yy, mm, dd, i + 11)
         } else {
-            guard let month = monthIndex(line, at: i), line[i + 3] == 0x20 else { return nil }
-            let dayStart = line[i + 4] == 0x20 ? i + 5 : i + 4
-            let dayCount = line[i + 4] == 0x20 ? 1 : 2
-            guard let dd = digits(dayStart, dayCount), line[dayStart + dayCount] == 0x20 else { return nil }
-            (y, mo, d, timeAt) = (year, month, dd, dayStart + dayCount + 1)
+            guard let month = monthIndex(line, at: i), p[i + 3] == 0x20 else { return nil }
+            let padded = p[i + 4] == 0x20
+            let dayStart = padded ? i + 5 : i + 4
+            let day: Int64?
+            if padded {
+                let digit = p[dayStart] &- 0x30
+                day = digit < 10 ? Int64(digit) : nil
+            } else {
+                day = two(p + dayStart)
+            }
+            let dayEnd = dayStart + (padded ? 1 : 2)
+            guard let dd = day, p[dayEnd] == 0x20 else { return nil }
+            (y, mo, d, timeAt) = (year, month, dd, dayEnd + 1)
         }
-        guard (1...12).contains(mo), (1...31).contains(d), let hh = digits(timeAt, 2), timeAt + 8 <= n,
-            line[timeAt + 2] == UInt8(ascii: ":"), let mi = digits(timeAt + 3, 2),
-            line[timeAt + 5] == UInt8(ascii: ":"), let ss = digits(timeAt + 6, 2), hh < 24, mi < 60, ss < 61
+        guard timeAt + 8 <= n, mo >= 1, mo <= 12, d >= 1, d <= 31, let hh = two(p + timeAt),
+            p[timeAt + 2] == UInt8(ascii: ":"), let mi = two(p + timeAt + 3), p[timeAt + 5] == UInt8(ascii: ":"),
+            let ss = two(p + timeAt + 6), hh < 24, mi < 60, ss < 61
         else { return nil }
         var k = timeAt + 8
         var fraction: Int64 = 0
-        if k < n && (line[k] == UInt8(ascii: ".") || line[k] == UInt8(ascii: ",")) {
+        if k < n && (p[k] == UInt8(ascii: ".") || p[k] == UInt8(ascii: ",")) {
             k += 1
             var scale: Int64 = 100_000_000
-            while k < n, line[k] &- 0x30 < 10 {
-                if scale > 0 {
-                    fraction += Int64(line[k] &- 0x30) * scale
-                    scale /= 10
-                }
+            while k < n {
+                let digit = p[k] &- 0x30
+                guard digit < 10 else { break }
+                fraction += Int64(digit) * scale
+                scale /= 10
                 k += 1
             }
         }
         var offset: Int64 = 0
         if k < n {
-            let z = line[k]
-            if z == UInt8(ascii: "Z") {
-                offset = 0
-            } else if (z == UInt8(ascii: "+") || z == UInt8(ascii: "-")), let oh = digits(k + 1, 2) {
+            let z = p[k]
+            if (z == UInt8(ascii: "+") || z == UInt8(ascii: "-")) && k + 3 <= n, let oh = two(p + k + 1) {
                 var om: Int64 = 0
-                if k + 6 <= n, line[k + 3] == UInt8(ascii: ":"), let m = digits(k + 4, 2) {
+                if k + 6 <= n, p[k + 3] == UInt8(ascii: ":"), let m = two(p + k + 4) {
                     om = m
-                } else if let m = digits(k + 3, 2) {
+                } else if k + 5 <= n, let m = two(p + k + 3) {
                     om = m
                 }
                 offset = (oh * 60 + om) * 60 * (z == UInt8(ascii: "+") ? 1 : -1)
@@ -82,6 +83,21 @@ public enum LeadingTimestamp {
         let days = Timestamp.daysFromCivil(year: y, month: mo, day: d)
         let seconds = days * 86_400 + hh * 3600 + mi * 60 + ss - offset
         return seconds * 1_000_000_000 + fraction
+    }
+
+    /// Two decimal digits at `p` (the caller checked they are in the line), or nil.
+    @inline(__always)
+    private static func two(_ p: UnsafePointer<UInt8>) -> Int64? {
+        let a = p[0] &- 0x30
+        let b = p[1] &- 0x30
+        guard a < 10 && b < 10 else { return nil }
+        return Int64(a) * 10 + Int64(b)
+    }
+
+    @inline(__always)
+    private static func four(_ p: UnsafePointer<UInt8>) -> Int64? {
+        guard let high = two(p), let low = two(p + 2) else { return nil }
+        return high * 100 + low
     }
 
     private static func monthIndex(_ line: UnsafeRawBufferPointer, at i: Int) -> Int64? {

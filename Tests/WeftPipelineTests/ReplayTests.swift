@@ -136,6 +136,14 @@ struct EncodingOutput: RecordOutput {
         ("\tat App.main(App.java:5)", nil),
         ("INFO 2026-11-29 05:03:36", nil),
         ("2026-13-29 05:03:36 bad month", nil),
+        ("2026-11-29T10:33:36+0530 no colon in the zone", 1_795_928_616_000_000_000),
+        ("2026-11-29T05:03:36-00:30", 1_795_930_416_000_000_000),
+        ("2026-11-29T05:03:36.1234567891234Z extra digits", 1_795_928_616_123_456_789),
+        ("2026-11-29T05:03:3", nil),
+        ("2026-11-29T05:03:36+", 1_795_928_616_000_000_000),
+        ("Nov 31 05:03:36 ", 1_796_101_416_000_000_000),  // as the calendar rolls it: December 1
+        ("Nov x9 05:03:36 host", nil),
+        ("[Nov  9 05:03:36] x", 1_794_200_616_000_000_000),
     ])
     func leadingTimestamps(line: String, expected: Int64?) {
         let parsed = Array(line.utf8).withUnsafeBytes { LeadingTimestamp.parse($0, year: 2026) }
