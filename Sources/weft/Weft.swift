@@ -1,5 +1,9 @@
 import ArgumentParser
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// `weft`: container and application log lines in, whole records out.
 @main
 struct Weft: ParsableCommand {
@@ -18,7 +22,24 @@ struct Weft: ParsableCommand {
               weft parsers test my-rules.yaml sample.log --expect sample.expected.jsonl
             """,
         version: "0.1.0",
-        subcommands: [Filter.self, Tail.self, Run.self, ConfigCommand.self, Replay.self, Parsers.self],
+        subcommands: [
+            Filter.self, Tail.self, Run.self, ConfigCommand.self, Replay.self, Parsers.self, Completions.self,
+        ],
         defaultSubcommand: Filter.self
     )
+
+    /// Exit codes: 0 done, 1 a runtime error (an input, output or endpoint failed), 2 a usage error (an unknown or
+    /// invalid option, a bad configuration value) instead of argument-parser's 64.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                writeStandardError(fullMessage(for: error) + "\n")
+                Glibc.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }

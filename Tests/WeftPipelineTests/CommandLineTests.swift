@@ -143,6 +143,23 @@ import WeftSamples
         #expect(unknown.stderr.contains("no parser named 'cobol'"))
     }
 
+    @Test(arguments: ["bash", "zsh", "fish"])
+    func completionScriptsNameEveryCommand(shell: String) throws {
+        let run = try weft(["completions", shell])
+        #expect(run.status == 0)
+        for word in ["tail", "run", "replay", "parsers", "state-dir", "otlp-endpoint", "burst-window"] {
+            #expect(run.stdout.contains(word), "\(shell): \(word) missing")
+        }
+    }
+
+    /// The documented exit codes: 0 ok, 1 a runtime error, 2 a usage error (argument-parser's ValidationError).
+    @Test func exitCodes() throws {
+        #expect(try weft(["completions", "tcsh"]).status == 2)
+        #expect(try weft(["tail"]).status == 2, "no glob and no --state-dir")
+        #expect(try weft(["/nonexistent/app.log"]).status == 1)
+        #expect(try weft(["--version"]).stdout.hasPrefix("0.1.0"))
+    }
+
     @Test func badRuleFileIsAPreciseError() throws {
         let path = try temporaryFile(
             "broken.yaml", "name: x\nstates:\n  start:\n    - match: 'a('\n      next: start\n")
