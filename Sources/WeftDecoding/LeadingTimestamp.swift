@@ -15,12 +15,43 @@ public enum LeadingTimestamp {
     ///
     /// - Parameter year: the year for a syslog time, whose format has none.
     public static func parse(_ line: UnsafeRawBufferPointer, year: Int64) -> Int64? {
-        // Every plain line of every mode comes here: the fields are read in place, with the lengths checked once.
+        var cache = Cache()
+        return parse(line, year: year, cache: &cache)
+    }
+
+    /// The minute of the last `YYYY-MM-DD[T ]hh:mm` parsed: the lines of a log share it for a minute, and then only
+    /// the seconds, the fraction and the zone are read.
+    public struct Cache: Sendable {
+        var low: UInt64 = 0
+        var high: UInt64 = 0
+        /// Seconds since the epoch at that minute's start, before the zone.
+        var minute: Int64 = 0
+        var valid = false
+
+        public init() {}
+
+        init(low: UInt64, high: UInt64, minute: Int64, valid: Bool) {
+            (self.low, self.high, self.minute, self.valid) = (low, high, minute, valid)
+        }
+    }
+
+    /// ``parse(_:year:)`` with a cache of the last minute seen (one per pipeline: every plain line comes here).
+    public static func parse(_ line: UnsafeRawBufferPointer, year: Int64, cache: inout Cache) -> Int64? {
+        // The fields are read in place, with the lengths checked once.
         guard let p = line.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return nil }
         let n = line.count
         var i = 0
         if n > 0 && p[0] == UInt8(ascii: "[") { i = 1 }
         guard n - i >= 15 else { return nil }
+        if cache.valid && n - i >= 19 {
+            let raw = UnsafeRawPointer(p + i)
+            if raw.loadUnaligned(as: UInt64.self) == cache.low
+                && raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self) == cache.high
+                && p[i + 16] == UInt8(ascii: ":"), let ss = two(p + i + 17), ss < 61
+            {
+                return zoned(p, n, from: i + 19, seconds: cache.minute + ss)
+            }
+        }
         let first = p[i]
         var y: Int64
         var mo: Int64
@@ -54,7 +85,21 @@ public enum LeadingTimestamp {
             p[timeAt + 2] == UInt8(ascii: ":"), let mi = two(p + timeAt + 3), p[timeAt + 5] == UInt8(ascii: ":"),
             let ss = two(p + timeAt + 6), hh < 24, mi < 60, ss < 61
         else { return nil }
-        var k = timeAt + 8
+        let days = Timestamp.daysFromCivil(year: y, month: mo, day: d)
+        let minute = days * 86_400 + hh * 3600 + mi * 60
+        if timeAt == i + 11 {
+            let raw = UnsafeRawPointer(p + i)
+            cache = Cache(
+                low: raw.loadUnaligned(as: UInt64.self), high: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+                minute: minute, valid: true)
+        }
+        return zoned(p, n, from: timeAt + 8, seconds: minute + ss)
+    }
+
+    /// The fraction and zone after the seconds at `from`, applied to `seconds`.
+    @inline(__always)
+    private static func zoned(_ p: UnsafePointer<UInt8>, _ n: Int, from: Int, seconds: Int64) -> Int64 {
+        var k = from
         var fraction: Int64 = 0
         if k < n && (p[k] == UInt8(ascii: ".") || p[k] == UInt8(ascii: ",")) {
             k += 1
@@ -80,9 +125,7 @@ public enum LeadingTimestamp {
                 offset = (oh * 60 + om) * 60 * (z == UInt8(ascii: "+") ? 1 : -1)
             }
         }
-        let days = Timestamp.daysFromCivil(year: y, month: mo, day: d)
-        let seconds = days * 86_400 + hh * 3600 + mi * 60 + ss - offset
-        return seconds * 1_000_000_000 + fraction
+        return (seconds - offset) * 1_000_000_000 + fraction
     }
 
     /// Two decimal digits at `p` (the caller checked they are in the line), or nil.

@@ -353,6 +353,8 @@ struct Core {
     let configuration: PipelineConfiguration
     var logNow = Int64.min
     var stats = PipelineStatistics()
+    /// The last minute a plain line's leading timestamp named (most lines of a log share it).
+    var timestampCache = LeadingTimestamp.Cache()
     /// Ids of sources and of their prefix streams (one space: the output knows both by id).
     var ids = SourceIDs()
     /// Sources whose prefix layer holds lines while it detects their format.
@@ -469,7 +471,9 @@ struct Core {
         } else if !line.flags.contains(.malformed) {
             // Plain text: the time the application printed at the start of the line, if any (the record's
             // `timestamp`, replay's clock, and what the burst window measures).
-            if let printed = LeadingTimestamp.parse(line.text, year: configuration.plainTimestampYear) {
+            if let printed = LeadingTimestamp.parse(
+                line.text, year: configuration.plainTimestampYear, cache: &timestampCache)
+            {
                 line.time = printed
                 stats.noteTime(printed)
             } else {

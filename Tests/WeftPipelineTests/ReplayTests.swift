@@ -148,6 +148,13 @@ struct EncodingOutput: RecordOutput {
     func leadingTimestamps(line: String, expected: Int64?) {
         let parsed = Array(line.utf8).withUnsafeBytes { LeadingTimestamp.parse($0, year: 2026) }
         #expect(parsed == expected, "\(line)")
+        // Through a cache that has seen the same minute (or another one) first: the same answer.
+        for primer in ["2026-11-29T05:03:00Z", "2026-11-29 05:03:59,9", "2026/11/29 05:03:01", "1999-01-01T00:00:00Z"] {
+            var cache = LeadingTimestamp.Cache()
+            _ = Array(primer.utf8).withUnsafeBytes { LeadingTimestamp.parse($0, year: 2026, cache: &cache) }
+            let cached = Array(line.utf8).withUnsafeBytes { LeadingTimestamp.parse($0, year: 2026, cache: &cache) }
+            #expect(cached == expected, "\(line) after \(primer)")
+        }
     }
 
     @Test func untimedPlainTextIsCounted() throws {
