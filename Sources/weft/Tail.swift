@@ -159,6 +159,16 @@ struct Tail: ParsableCommand {
         var observability = Observability(serving: first.metricsAddress != nil)
         defer { observability.close() }
         let statsInterval = first.statsInterval?.nanoseconds
+        /// Source `index`'s collector on `output`, counting and beating for the metrics server if there is one.
+        func collector<Output: RecordOutput>(
+            _ index: Int, output: Output, acknowledgements: Acknowledgements
+        ) throws -> Collector<Output> {
+            var collector = try Collector(
+                configuration: configurations[index], pipeline: try sources[index].pipeline(), output: output,
+                acknowledgements: acknowledgements, useInotify: !sources[index].noInotify, logger: sourceLogger(index))
+            observe(&collector, source: names?[index], with: observability)
+            return collector
+        }
         let label = { (index: Int) in names.map { "weft stats source=\($0[index]) " } ?? "weft stats " }
 
         if let endpoint = try first.otlp.endpoint() {
@@ -180,11 +190,7 @@ struct Tail: ParsableCommand {
                     sender: sender, batching: first.otlp.batching(), scopeVersion: Weft.configuration.version)
                 output.interruption = signals.fd
                 output.handsOverOnlyOnFlush = true
-                var collector = try Collector(
-                    configuration: configurations[index], pipeline: try source.pipeline(), output: output,
-                    acknowledgements: acknowledgements, useInotify: !source.noInotify, logger: sourceLogger(index))
-                observe(&collector, source: names?[index], with: observability)
-                collectors.append(collector)
+                collectors.append(try collector(index, output: output, acknowledgements: acknowledgements))
                 senders.append(sender)
                 acknowledgementsOfAll.append(acknowledgements)
             }
@@ -226,11 +232,7 @@ struct Tail: ParsableCommand {
             output.interruption = signals.fd
             output.heartbeat = observability.heartbeat
             output.sharing = shared?.slot()
-            var collector = try Collector(
-                configuration: configurations[index], pipeline: try source.pipeline(), output: output,
-                acknowledgements: acknowledgements, useInotify: !source.noInotify, logger: sourceLogger(index))
-            observe(&collector, source: names?[index], with: observability)
-            collectors.append(collector)
+            collectors.append(try collector(index, output: output, acknowledgements: acknowledgements))
             acknowledgementsOfAll.append(acknowledgements)
         }
         try first.serve(&observability, acknowledgements: acknowledgementsOfAll, senders: [], logger: logger)
