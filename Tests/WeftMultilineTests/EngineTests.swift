@@ -393,4 +393,35 @@ import WeftTestSupport
             reasons.first == "gap 412 ms > burst window: a weak rule does not join (state python.message)", "\(reasons)"
         )
     }
+
+    // MARK: - Ordinary lines after a trace stay their own records
+
+    /// Shapes of ordinary log lines that used to be glued onto a trace's message (issue 16, item 1): each must stay
+    /// a record of its own after a Python traceback and after a Ruby error, however soon it follows.
+    static let ordinaryLines = [
+        #"10.0.4.7 - - [14/Mar/2026:10:11:34 +0000] "GET / HTTP/1.1" 200 612 "-" "curl/8.5.0""#,
+        "I0314 11:21:46.428282       1 controller.go:326] synced",
+        "time=2026-03-14T11:21:46Z level=info msg=\"request served\" path=/",
+        "level=error msg=\"upstream timed out\"",
+        "I, [2026-03-14T12:11:50.292325 #25]  INFO -- : Completed 200 OK in 3ms",
+        "#8 DONE 14.5s",
+        "Mar 14 12:11:50 web-1 nginx: reloaded",
+    ]
+
+    @Test(arguments: ordinaryLines)
+    func anOrdinaryLineAfterAPythonTracebackIsItsOwnRecord(line: String) throws {
+        let trace = "Traceback (most recent call last):\n  File \"a.py\", line 1, in <module>\nValueError: bad"
+        let records = try EngineHarness.records(trace + "\n" + line)
+        #expect(records.map(\.body) == [trace, line])
+        // A message that really goes on still joins.
+        #expect(try EngineHarness.records(trace + "\nsecond line of the message").count == 1)
+    }
+
+    @Test(arguments: ordinaryLines)
+    func anOrdinaryLineAfterARubyErrorIsItsOwnRecord(line: String) throws {
+        let trace = "app.rb:3:in `f': boom (RuntimeError)\n\tfrom app.rb:7:in `<main>'"
+        let records = try EngineHarness.records("app.rb:3:in `f': boom (RuntimeError)\n" + line)
+        #expect(records.map(\.body) == ["app.rb:3:in `f': boom (RuntimeError)", line])
+        #expect(try EngineHarness.records(trace).count == 1)
+    }
 }
