@@ -108,3 +108,43 @@ public struct RawBuffer {
         _capacity = Swift.max(newCapacity, 16)
     }
 }
+
+/// Decimal text of an integer without a `String`: the encoders' one way to write numbers.
+public enum DecimalText {
+    /// Calls `body` with the digits of `magnitude` (preceded by `-` when `negative`), built backwards in a stack
+    /// buffer: twenty digits hold any `UInt64`.
+    @inlinable @inline(__always)
+    public static func withDigits<R>(
+        _ magnitude: UInt64, negative: Bool = false, _ body: (UnsafeRawPointer, Int) -> R
+    ) -> R {
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        return withUnsafeMutableBytes(of: &digits) { buffer in
+            var rest = magnitude
+            var index = 24
+            repeat {
+                index &-= 1
+                buffer[index] = UInt8(truncatingIfNeeded: 0x30 &+ rest % 10)
+                rest /= 10
+            } while rest != 0
+            if negative {
+                index &-= 1
+                buffer[index] = UInt8(ascii: "-")
+            }
+            return body(UnsafeRawPointer(buffer.baseAddress.unsafelyUnwrapped + index), 24 &- index)
+        }
+    }
+}
+
+extension RawBuffer {
+    /// Appends the UTF-8 bytes of a literal.
+    @inlinable @inline(__always)
+    public mutating func append(_ literal: StaticString) {
+        write(literal.utf8Start, count: literal.utf8CodeUnitCount)
+    }
+
+    /// Appends `value` in decimal.
+    @inlinable @inline(__always)
+    public mutating func appendDecimal(_ value: UInt64) {
+        DecimalText.withDigits(value) { write($0, count: $1) }
+    }
+}

@@ -89,3 +89,20 @@ public struct Gzip {
         }
     }
 }
+
+/// gzip for an OTLP sender's `compress` closure: one zlib stream, used only from the sender's thread (batches are
+/// compressed one at a time there, the next one while the previous is in flight), which is what makes sharing this
+/// box across the closure boundary safe.
+public final class GzipOnSenderThread: @unchecked Sendable {
+    private var gzip: Gzip
+
+    /// Fails (zlib out of memory) before anything is sent, rather than sending `Content-Encoding: gzip` with a body
+    /// that is not.
+    public init() throws {
+        gzip = try Gzip()
+    }
+
+    public func compress(_ payload: [UInt8]) -> [UInt8] {
+        payload.withUnsafeBytes { Array(gzip.compress($0)) }
+    }
+}

@@ -22,22 +22,7 @@ extension ByteSink {
     /// Appends `value` in decimal.
     @inline(__always)
     mutating func writeDecimal(_ value: Int) {
-        // Twenty digits hold any Int; the text is built backwards in a stack buffer.
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            var rest = value.magnitude
-            var index = 24
-            repeat {
-                index -= 1
-                buffer[index] = UInt8(truncatingIfNeeded: 0x30 &+ rest % 10)
-                rest /= 10
-            } while rest != 0
-            if value < 0 {
-                index -= 1
-                buffer[index] = UInt8(ascii: "-")
-            }
-            write(buffer.baseAddress.unsafelyUnwrapped + index, count: 24 - index)
-        }
+        DecimalText.withDigits(UInt64(value.magnitude), negative: value < 0) { write($0, count: $1) }
     }
 }
 

@@ -149,18 +149,3 @@ struct Undelivered: Error, CustomStringConvertible {
 extension OTLPEndpoint.Encoding: ExpressibleByArgument {}
 extension OTLPEndpoint.Compression: ExpressibleByArgument {}
 
-/// gzip for the sender: one zlib stream, used only from the sender's thread (batches are compressed one at a time
-/// there), which is what makes sharing this box across the closure boundary safe.
-final class GzipOnSenderThread: @unchecked Sendable {
-    private var gzip: Gzip
-
-    /// Fails (zlib out of memory) before anything is sent, rather than sending `Content-Encoding: gzip` with a body
-    /// that is not.
-    init() throws {
-        gzip = try Gzip()
-    }
-
-    func compress(_ payload: [UInt8]) -> [UInt8] {
-        payload.withUnsafeBytes { Array(gzip.compress($0)) }
-    }
-}

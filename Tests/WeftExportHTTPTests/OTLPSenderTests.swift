@@ -135,7 +135,7 @@ final class Receiver {
         var endpoint = OTLPEndpoint(url: receiver.url)
         endpoint.compression = .gzip
         // Real gzip (the receiver undoes it), noting what it compressed and when.
-        let gzip = GzipBox()
+        let gzip = try GzipOnSenderThread()
         let sender = try OTLPSender(
             endpoint: endpoint, acknowledgements: acknowledgements, retry: Self.fastRetry, deadLetter: nil,
             compress: { payload in
@@ -297,10 +297,4 @@ final class Receiver {
         #expect(parsed.message == "quota")
         #expect(PartialSuccess.json(Array("{}".utf8)).count == 0)
     }
-}
-
-/// zlib's gzip for a sender's compress closure (called on the sender's thread only).
-final class GzipBox: @unchecked Sendable {
-    private var gzip = try! Gzip()
-    func compress(_ payload: [UInt8]) -> [UInt8] { payload.withUnsafeBytes { Array(gzip.compress($0)) } }
 }
