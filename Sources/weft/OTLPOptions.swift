@@ -148,4 +148,3 @@ struct Undelivered: Error, CustomStringConvertible {
 
 extension OTLPEndpoint.Encoding: ExpressibleByArgument {}
 extension OTLPEndpoint.Compression: ExpressibleByArgument {}
-

@@ -5,6 +5,7 @@ import Synchronization
 import Testing
 import WeftCore
 import WeftExport
+import WeftIO
 import WeftTestSupport
 
 @testable import WeftExportHTTP
@@ -255,6 +256,26 @@ final class Receiver {
         #expect(acknowledgements.acknowledged == 0)
         _ = try? await third.value  // released by close: refused, the sender is closed
         #expect(sender.statistics.retriesServer >= 1)
+    }
+
+    /// A hand-over waiting for room in a full queue beats the heartbeat: a collector paused by a slow backend is
+    /// alive.
+    @Test func aFullQueueKeepsTheHeartbeat() throws {
+        let receiver = try Receiver(script: "stall:10")
+        let heartbeat = Heartbeat()
+        var endpoint = OTLPEndpoint(url: receiver.url)
+        endpoint.compression = .none
+        let sender = try OTLPSender(
+            endpoint: endpoint, acknowledgements: Acknowledgements(), retry: Self.fastRetry, maxQueued: 1,
+            deadLetter: nil, compress: nil, heartbeat: heartbeat, logger: CapturingLogHandler.silent)
+        try sender.enqueue(batch(1))
+        let started = MonotonicClock.now()
+        #expect(throws: OTLPError.self) {
+            try sender.enqueue(batch(2), deadline: started + 1_500_000_000)  // no room until the deadline
+        }
+        #expect(MonotonicClock.now() - started >= 1_400_000_000)
+        #expect(heartbeat.age < 200_000_000, "last beat \(heartbeat.age / 1_000_000) ms ago")
+        sender.close(timeout: 100_000_000)
     }
 
     @Test func retryDelaysGrowWithJitterAndHonourRetryAfter() {
