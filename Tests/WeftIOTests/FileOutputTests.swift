@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import WeftCore
 import WeftIO
@@ -247,6 +248,41 @@ import WeftOutput
         #expect(bodies.count == 200, "every line is a whole record")
         #expect(bodies.prefix(100).allSatisfy { $0.hasPrefix("output 0 ") })
         #expect(bodies.suffix(100).allSatisfy { $0.hasPrefix("output 1 ") })
+    }
+
+    /// A flush waiting for a reader that does not read beats the heartbeat at least once a second: waiting on a
+    /// slow output is being alive (`/healthz`).
+    @Test func aWaitingFlushKeepsTheHeartbeat() throws {
+        let (readEnd, writeEnd) = try makePipe()
+        defer {
+            close(readEnd)
+            close(writeEnd)
+        }
+        let heartbeat = Heartbeat()
+        var writer = FileOutput(fd: writeEnd, name: "pipe", threshold: 1 << 20)
+        writer.writesOnlyOnFlush = true
+        writer.heartbeat = heartbeat
+        writer.deadline = MonotonicClock.now() + 2_500_000_000
+        writer.describe(0, as: SourceInfo(path: nil))
+        let body = [UInt8](repeating: UInt8(ascii: "x"), count: 1 << 20)  // more than the pipe holds
+        try body.withUnsafeBytes { raw in
+            try writer.write(
+                Record(
+                    source: 0, stream: .stdout, time: 0, observedTime: 0, body: raw, lineCount: 1, parser: nil,
+                    flushReason: .nextRecord, sequence: 1))
+        }
+        // Two seconds into the wait, how long ago was the last beat?
+        let age = Mutex<Int64>(-1)
+        let sampled = DispatchSemaphore(value: 0)
+        Thread {
+            usleep(2_000_000)
+            age.withLock { $0 = heartbeat.age }
+            sampled.signal()
+        }.start()
+        #expect(throws: WriteError.self) { try writer.flush() }  // nobody reads: it gives up at the deadline
+        sampled.wait()
+        let last = age.withLock { $0 }
+        #expect(last >= 0 && last < 1_200_000_000, "last beat \(last / 1_000_000) ms ago")
     }
 
     @Test func releasedSourcesAreForgotten() throws {
