@@ -168,6 +168,9 @@ public final class OTLPSender: Sendable {
     private let items = DispatchSemaphore(value: 0)
     /// Signalled to cut a backoff wait short when closing.
     private let wake = DispatchSemaphore(value: 0)
+    /// Signalled when a request is answered or a batch is queued: what the sender waits on while a request is in
+    /// flight, so that a batch queued meanwhile is compressed before the answer comes.
+    private let progress = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
 
     /// Starts the sender's thread.
@@ -249,6 +252,7 @@ public final class OTLPSender: Sendable {
             throw OTLPError(description: "the OTLP sender is closed")
         }
         items.signal()
+        progress.signal()
     }
 
     /// Stops once the queued batches are delivered, or after `timeout` nanoseconds, whichever comes first (batches
@@ -315,7 +319,8 @@ public final class OTLPSender: Sendable {
     }
 
     /// Sends `body` (the batch, compressed if it is to be) until delivered or refused (true), or until stopped
-    /// (false). `whileInFlight` runs once a request is on its way, before its answer is awaited.
+    /// (false). `whileInFlight` runs once a request is on its way, and again whenever a batch is queued before its
+    /// answer comes.
     private func send(
         _ batch: ExportBatch, body: [UInt8], random: inout SystemRandomNumberGenerator, whileInFlight: () -> Void
     ) -> Bool {
@@ -339,8 +344,15 @@ public final class OTLPSender: Sendable {
                 request.body = .bytes(body)
                 let answer = client.execute(request: request, deadline: .now() + .nanoseconds(endpoint.timeout))
                 let answered = AnswerTime()
-                answer.whenComplete { _ in answered.stamp() }
-                whileInFlight()
+                answer.whenComplete { [progress] _ in
+                    answered.stamp()
+                    progress.signal()
+                }
+                while true {
+                    whileInFlight()
+                    if answered.time != nil { break }
+                    progress.wait()
+                }
                 let response = try answer.wait()
                 finishedAt = answered.time
                 status = Int(response.status.code)
