@@ -263,13 +263,14 @@ let package = Package(
 // The libFuzzer driver exists only in fuzzing builds (its `main` comes from libFuzzer, so an ordinary build could not
 // link it): `WEFT_FUZZ=1 swift build --scratch-path .build-fuzz --product weft-fuzz`, as scripts/fuzz.sh does.
 if fuzzing {
+    package.targets.append(.target(name: "CFuzzer", path: "Fuzz/CFuzzer"))
     package.targets.append(
         .executableTarget(
             name: "weft-fuzz",
-            dependencies: ["WeftFuzzing"],
+            dependencies: ["WeftFuzzing", "CFuzzer"],
             path: "Fuzz/Driver",
             swiftSettings: swiftSettings + [.unsafeFlags(["-parse-as-library"])],
-            linkerSettings: [.unsafeFlags(["-sanitize=fuzzer,address"])]
+            linkerSettings: [.unsafeFlags(["-sanitize=fuzzer,address", "-use-ld=lld"])]
         ))
     package.products.append(.executable(name: "weft-fuzz", targets: ["weft-fuzz"]))
 }

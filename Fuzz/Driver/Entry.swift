@@ -1,3 +1,4 @@
+import CFuzzer
 import WeftFuzzing
 
 #if canImport(Glibc)
@@ -14,8 +15,8 @@ private let target: FuzzTarget = {
     return target
 }()
 
-/// libFuzzer's entry point: one input, one run of the target. A violated invariant is a crash, so libFuzzer keeps
-/// the input.
+/// One input, one run of the target. A violated invariant is a crash, so libFuzzer keeps the input. Exported under
+/// libFuzzer's name too, for its own `main` when the linker takes that one.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
@@ -25,4 +26,13 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         fatalError("invariant violated: \(error)")
     }
     return 0
+}
+
+/// The process's entry point: SwiftPM links an executable's `main` to `<module>_main`, so weft-fuzz starts here and
+/// hands its arguments (corpus directories, `-max_total_time=…`) to libFuzzer's driver.
+@_cdecl("weft_fuzz_main")
+public func weftFuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var count = argc
+    var arguments = argv
+    return LLVMFuzzerRunDriver(&count, &arguments) { data, size in fuzzOneInput(data, size) }
 }
