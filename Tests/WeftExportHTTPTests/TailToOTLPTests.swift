@@ -305,8 +305,10 @@ extension TailToOTLPTests {
         #expect(samples["weft_input_bytes_total"] == read, "nothing more was read while the backend stalled")
         #expect(read < Double(size / 4), "read \(read) of \(size) bytes before pausing")
         #expect(samples["weft_otlp_queue_batches"] == 8)
-        #expect(abs(after.rss - before.rss) < 2 << 20, "RSS moved from \(before.rss) to \(after.rss)")
-        #expect(after.peak < 64 << 20, "peak RSS \(after.peak) bytes")
+        #expect(
+            !memoryIsMeasurable || abs(after.rss - before.rss) < 2 << 20, "RSS moved from \(before.rss) to \(after.rss)"
+        )
+        #expect(!memoryIsMeasurable || after.peak < 64 << 20, "peak RSS \(after.peak) bytes")
         #expect(Self.get(base + "/healthz")?.status == 200)
     }
 
