@@ -248,7 +248,9 @@ public struct MultilineEngine {
 
     /// The first line after a flush timeout cut a trace: when a strong rule of the trace's state takes it (a frame,
     /// `Caused by:`, an indented code line), the trace goes on in a record marked `continuation`, as after a cut at
-    /// a bound, instead of one record per line. Weak and tentative rules do not resume.
+    /// a bound, instead of one record per line. Weak and tentative rules do not resume, and neither does a line that
+    /// the trace's own parser would start a new trace with: Ruby prints a cause exactly like a new error
+    /// (`file.rb:3:in 'm': msg (Class)`), so after a pause that line is the next error, not the old one going on.
     private mutating func resume<O: RecordOutput>(
         _ index: Int, parser: Int32, state: Int32, text: UnsafeRawBufferPointer, subject: UnsafeRawBufferPointer,
         line: TrialLine, into output: inout O
@@ -257,6 +259,11 @@ public struct MultilineEngine {
         guard let rule = stateRules[flat]._withUnsafeGuaranteedRef({ $0.firstMatch(in: subject, using: matcher) }),
             !parsers.states[flat].weak[rule], !parsers.states[flat].tentative[rule]
         else { return false }
+        if let started = startRules._withUnsafeGuaranteedRef({ $0.firstMatch(in: subject, using: matcher) }),
+            parsers.startIndex[started].0 == parser
+        {
+            return false
+        }
         let next = parsers.states[flat].next[rule]
         if let explain {
             let states = parsers.states
