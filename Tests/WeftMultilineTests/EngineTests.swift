@@ -351,7 +351,8 @@ import WeftTestSupport
         let dump: [(String, Int64)] = [
             ("goroutine 1 [running]:", 0), ("main.main()", 0), ("\t/app/main.go:5 +0x1d", 0),
         ]
-        let line = "2026/03/14 08:59:57 worker 6: processed 95 jobs in 6.404s"
+        // A line that says what failed, so only time decides (OrdinaryAfterTraceTests: one that does not never does).
+        let line = "2026/03/14 08:59:57 failed: reconcile 1042: runtime error: integer divide by zero"
         let early = try timed([(line, -3000)] + dump)
         #expect(early.map(\.body) == [line, "goroutine 1 [running]:\nmain.main()\n\t/app/main.go:5 +0x1d"])
         let introducing = try timed([(line, -1)] + dump)

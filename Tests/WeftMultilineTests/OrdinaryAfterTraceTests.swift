@@ -96,6 +96,25 @@ import WeftTestSupport
         }
     }
 
+    /// Issue 16's example: a Go standard-logger line that says nothing went wrong, right before a goroutine dump
+    /// (debug.PrintStack(), real lines of `Samples/go/http_panic.log`), is the application's previous line; one that
+    /// says what failed introduces the dump.
+    @Test func aGoLogLineIntroducesADumpOnlyWhenItSaysWhatFailed() throws {
+        let dump = """
+            goroutine 1 [running]:
+            runtime/debug.Stack()
+            \truntime/debug/stack.go:24 +0x65
+            main.reconcile.func1()
+            \texample.com/weft-samples/httppanic/main.go:32 +0xde
+            """
+        let unrelated = "2026/03/14 10:55:49 worker 6: processed 95 jobs in 6.404s"
+        let records = try EngineHarness.records(unrelated + "\n" + dump)
+        #expect(records.map(\.body) == [unrelated, dump])
+        #expect(records.map(\.parser) == [nil, "go"])
+        let failed = "2026/11/29 05:25:05 failed: reconcile 1042: runtime error: integer divide by zero"
+        #expect(try EngineHarness.records(failed + "\n" + dump).map(\.body) == [failed + "\n" + dump])
+    }
+
     /// After a flush timeout inside a Ruby trace, a line that starts a new Ruby error is that error, not the old
     /// trace resuming: Ruby prints a cause exactly like a new error, and after a pause the new error is meant.
     @Test func aNewErrorAfterAPauseIsNotAContinuation() throws {
