@@ -325,6 +325,9 @@ def weave(seed, per_language):
     rng.shuffle(placements)
 
     weaver = Weaver(rng, shapes)
+    # The application's own first line: three syslog or RFC 3339-stamped lines at the very start of a plain file would
+    # make `--format auto` read the whole file as a journal or a timestamped pipe (it decides on the first three).
+    weaver.snippet("plain_app", "stdout")
     interleaved = []  # (trace unit, ordinary unit) pairs: a line of the other stream inside the trace
     for trace, after_shape in placements:
         stream = trace_stream(rng, trace)

@@ -208,7 +208,7 @@ public struct MultilineEngine {
                         index, reason: .nextRecord,
                         why: "\(refused) (state \(set.stateName(parser: slot.parser, state: slot.state)))",
                         into: &output)
-                    try start(index, text: text, subject: subject, line: line, into: &output)
+                    try afterEnd(index, text: text, subject: subject, line: line, into: &output)
                     return
                 }
                 let next = parsers.states[flat].next[rule]
@@ -242,8 +242,25 @@ public struct MultilineEngine {
                 index, reason: .nextRecord,
                 why: "line matched no rule of state \(set.stateName(parser: slot.parser, state: slot.state))",
                 into: &output)
+            try afterEnd(index, text: text, subject: subject, line: line, into: &output)
+            return
         }
         try start(index, text: text, subject: subject, line: line, into: &output)
+    }
+
+    /// The line after a record ended before it. Ending reads the lines the record held on trial again, and they may
+    /// have opened a trace of another parser (a JUL message's throwable on trial that is really Mono's exception, its
+    /// frames following): the line is then tried against that trace's state first, as any next line would be.
+    private mutating func afterEnd<O: RecordOutput>(
+        _ index: Int, text: UnsafeRawBufferPointer, subject: UnsafeRawBufferPointer, line: TrialLine,
+        into output: inout O
+    ) throws(O.Failure) {
+        let slot = streams[index].slot
+        if slot.lines > 0 && slot.parser >= 0 && slot.state >= 0 {
+            try process(index, text: text, line: line, into: &output)
+        } else {
+            try start(index, text: text, subject: subject, line: line, into: &output)
+        }
     }
 
     /// The first line after a flush timeout cut a trace: when a strong rule of the trace's state takes it (a frame,
