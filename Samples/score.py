@@ -2,7 +2,7 @@
 """Score a weft binary against the mixed accuracy corpus (Samples/corpus/build.py), the way a user runs it.
 
 Usage:
-  python3 Samples/score.py [--weft PATH] [--corpus DIR | --seed N] [--modes replay,filter]
+  python3 Samples/score.py [--weft PATH] [--corpus DIR | --seeds N,M,...] [--modes replay,filter]
                            [--min-f1 0.99] [--min-major 0.97] [--min-other 0.90] [--failures N]
                            [-- EXTRA WEFT ARGUMENTS]
 
@@ -88,6 +88,7 @@ def score(expected, produced, rendering):
     for k in want:
         got[k] -= min(got[k], want[k])
     return {"precision": precision, "recall": recall, "f1": f1, "right": right, "total": total, "missed": missed,
+            "matched": matched,
             "expected": len(expected), "produced": len(produced)}
 
 
@@ -126,7 +127,8 @@ def main(argv=None):
     parser.add_argument("--weft", default=default_weft(), help="the weft binary (default: .build/release or debug)")
     parser.add_argument("--corpus", type=Path, help="a directory written by Samples/corpus/build.py (default: build "
                         "one in a temporary directory)")
-    parser.add_argument("--seed", type=int, default=16, help="seed for the corpus built when --corpus is not given")
+    parser.add_argument("--seeds", default="16", help="seeds of the corpora built when --corpus is not given, "
+                        "comma-separated; the figures are summed over them (default: 16)")
     parser.add_argument("--per-language", type=int, default=2, help="see build.py (default: 2)")
     parser.add_argument("--modes", default="replay,filter", help="replay, filter or both (default)")
     parser.add_argument("--renderings", default=",".join(RENDERINGS))
@@ -137,15 +139,21 @@ def main(argv=None):
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
     args = parser.parse_args(argv)
 
-    temporary = None
-    corpus = args.corpus
-    if corpus is None:
-        temporary = tempfile.TemporaryDirectory(prefix="weft-corpus-")
-        corpus = Path(temporary.name)
-        subprocess.run([sys.executable, str(HERE / "corpus" / "build.py"), "-o", str(corpus), "--seed",
-                        str(args.seed), "--per-language", str(args.per_language)], check=True,
-                       stdout=subprocess.DEVNULL)
-    expected = [json.loads(line) for line in (corpus / "corpus.expected.jsonl").read_text().splitlines()]
+    corpora = []  # (directory, its expected records)
+    temporaries = []
+    if args.corpus is not None:
+        corpora.append(args.corpus)
+    else:
+        for seed in [int(x) for x in args.seeds.split(",") if x]:
+            temporaries.append(tempfile.TemporaryDirectory(prefix="weft-corpus-"))
+            corpus = Path(temporaries[-1].name)
+            subprocess.run([sys.executable, str(HERE / "corpus" / "build.py"), "-o", str(corpus), "--seed",
+                            str(seed), "--per-language", str(args.per_language)], check=True,
+                           stdout=subprocess.DEVNULL)
+            corpora.append(corpus)
+    expectations = [[json.loads(line) for line in (c / "corpus.expected.jsonl").read_text().splitlines()]
+                    for c in corpora]
+    expected_count = sum(len(e) for e in expectations)
 
     failed = []
     figures = {}
@@ -153,11 +161,24 @@ def main(argv=None):
     for mode in [m for m in args.modes.split(",") if m]:
         results = {}
         for rendering in [r for r in args.renderings.split(",") if r]:
-            produced = run_weft(args.weft, mode, corpus / f"corpus.{rendering}.log", extra)
-            results[rendering] = score(expected, produced, rendering)
-            if args.failures:
-                show_failures(expected, produced, rendering, results[rendering], args.failures)
-        print(f"\nweft {'replay ' if mode == 'replay' else ''}FILE  ({len(expected)} records expected)")
+            # Summed over the corpora: matched, produced and expected records, traces right and in all.
+            total = {"matched": 0, "produced": 0, "expected": 0, "right": Counter(), "total": Counter()}
+            for corpus, expected in zip(corpora, expectations):
+                produced = run_weft(args.weft, mode, corpus / f"corpus.{rendering}.log", extra)
+                result = score(expected, produced, rendering)
+                if args.failures:
+                    show_failures(expected, produced, rendering, result, args.failures)
+                for name in ("matched", "produced", "expected"):
+                    total[name] += result[name]
+                total["right"] += result["right"]
+                total["total"] += result["total"]
+            precision = total["matched"] / total["produced"] if total["produced"] else 0.0
+            recall = total["matched"] / total["expected"] if total["expected"] else 0.0
+            f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+            results[rendering] = {"precision": precision, "recall": recall, "f1": f1, "right": total["right"],
+                                  "total": total["total"]}
+        print(f"\nweft {'replay ' if mode == 'replay' else ''}FILE  ({expected_count} records expected, "
+              f"{len(corpora)} {'corpus' if len(corpora) == 1 else 'corpora'})")
         print(f"{'':12}" + "".join(f"{r:>17}" for r in results))
         for name in ("precision", "recall", "f1"):
             print(f"{name:12}" + "".join(f"{results[r][name]:17.4f}" for r in results))

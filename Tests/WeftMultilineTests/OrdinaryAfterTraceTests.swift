@@ -115,6 +115,22 @@ import WeftTestSupport
         #expect(try EngineHarness.records(failed + "\n" + dump).map(\.body) == [failed + "\n" + dump])
     }
 
+    /// `#N {main}` is the last frame of a PHP trace: BuildKit's `#8 DONE 14.5s` after it is not a frame. (PHP 5's
+    /// format, written from its source as in `Samples/php/php5.log`; BuildKit's lines from its documented output.)
+    @Test func buildKitAfterAPHPTrace() throws {
+        let trace = """
+            exception 'Exception' with message 'Custom exception' in /app/test.php:5
+            Stack trace:
+            #0 /app/test.php(9): func1()
+            #1 /app/test.php(13): func2()
+            #2 {main}
+            """
+        let build = ["#8 DONE 14.5s", "#11 exporting to image"]
+        let records = try EngineHarness.records(([trace] + build).joined(separator: "\n"))
+        #expect(records.map(\.body) == [trace] + build)
+        #expect(records.map(\.parser) == ["php", nil, nil])
+    }
+
     /// After a flush timeout inside a Ruby trace, a line that starts a new Ruby error is that error, not the old
     /// trace resuming: Ruby prints a cause exactly like a new error, and after a pause the new error is meant.
     @Test func aNewErrorAfterAPauseIsNotAContinuation() throws {
