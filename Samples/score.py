@@ -125,8 +125,8 @@ def main(argv=None):
         argv = argv[: argv.index("--")]
     parser = argparse.ArgumentParser(description="Score weft's records against the mixed accuracy corpus.")
     parser.add_argument("--weft", default=default_weft(), help="the weft binary (default: .build/release or debug)")
-    parser.add_argument("--corpus", type=Path, help="a directory written by Samples/corpus/build.py (default: build "
-                        "one in a temporary directory)")
+    parser.add_argument("--corpus", type=Path, action="append", help="a directory written by Samples/corpus/build.py "
+                        "(repeatable; default: build them in temporary directories, see --seeds)")
     parser.add_argument("--seeds", default="16", help="seeds of the corpora built when --corpus is not given, "
                         "comma-separated; the figures are summed over them (default: 16)")
     parser.add_argument("--per-language", type=int, default=2, help="see build.py (default: 2)")
@@ -141,8 +141,8 @@ def main(argv=None):
 
     corpora = []  # (directory, its expected records)
     temporaries = []
-    if args.corpus is not None:
-        corpora.append(args.corpus)
+    if args.corpus:
+        corpora += args.corpus
     else:
         for seed in [int(x) for x in args.seeds.split(",") if x]:
             temporaries.append(tempfile.TemporaryDirectory(prefix="weft-corpus-"))

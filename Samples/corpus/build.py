@@ -184,11 +184,14 @@ def restamp(text, t):
 # Inputs
 
 
-def load_traces():
-    """Every trace record of the samples, with the blank line its runtime prints before it when there is one."""
+def load_traces(exclude=()):
+    """Every trace record of the samples (but those of `exclude`, "lang/shape"), with the blank line its runtime
+    prints before it when there is one."""
     traces = {lang: [] for lang in LANGUAGES}
     for lang in LANGUAGES:
         for path in sorted((SAMPLES / lang).glob("*.expected.jsonl")):
+            if f"{lang}/{path.name.removesuffix('.expected.jsonl')}" in exclude:
+                continue
             records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
             for i, record in enumerate(records):
                 if record["parser"] is None:
@@ -300,9 +303,9 @@ def other(stream):
     return "stdout" if stream == "stderr" else "stderr"
 
 
-def weave(seed, per_language):
+def weave(seed, per_language, exclude=()):
     rng = random.Random(seed)
-    traces = load_traces()
+    traces = load_traces(exclude)
     shapes = load_shapes()
     shape_names = sorted(shapes)
     placements = []
@@ -401,9 +404,11 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=16)
     parser.add_argument("--per-language", type=int, default=2,
                         help="placements per language, in multiples of max(its traces, ordinary shapes)")
+    parser.add_argument("--exclude", action="append", default=[], metavar="LANG/SHAPE",
+                        help="leave out a sample's traces (repeatable), e.g. to compare with a corpus of before it")
     args = parser.parse_args(argv)
 
-    units = weave(args.seed, args.per_language)
+    units = weave(args.seed, args.per_language, set(args.exclude))
     args.outdir.mkdir(parents=True, exist_ok=True)
     plain = physical_lines(units, plain=True)
     (args.outdir / "corpus.plain.log").write_bytes(b"".join(text.encode() + b"\n" for text, _, _ in plain))
