@@ -55,6 +55,7 @@ import WeftTestSupport
         "> checkout@1.0.0 build",
         "> node build.js",
         "up to date in 692ms",
+        "built 12 files in 1.4s",  // the build script's own print, run by npm
         // pip 23.0.1
         "Processing ./pypkg",
         "Installing collected packages: invoices",
@@ -65,6 +66,8 @@ import WeftTestSupport
         "14-Mar-2026 10:11:34.123 INFO [main] org.apache.catalina.startup.Catalina.start Server startup in [812] ms",
         "info: server listening on port 3000",
         "::1 - - [14/Mar/2026:10:11:34 +0000] \"GET /healthz HTTP/1.1\" 200 2 \"-\" \"kube-probe/1.29\"",
+        // A program's bare print after a traceback (written).
+        "Listening on port 8080",
     ]
 
     static let cases: [(trace: Int, line: Int)] = traces.indices.flatMap { t in lines.indices.map { (t, $0) } }
@@ -113,6 +116,31 @@ import WeftTestSupport
         #expect(records.map(\.parser) == [nil, "go"])
         let failed = "2026/11/29 05:25:05 failed: reconcile 1042: runtime error: integer divide by zero"
         #expect(try EngineHarness.records(failed + "\n" + dump).map(\.body) == [failed + "\n" + dump])
+    }
+
+    /// Python messages that do go on after their exception line still do: pydantic 1.10's (Debian's
+    /// python3-pydantic, captured) with the field's name alone and an indented reason, and a "key: value" line.
+    @Test func pythonMessagesThatGoOnStillDo() throws {
+        let pydantic = """
+            Traceback (most recent call last):
+              File "<string>", line 7, in <module>
+              File "/usr/lib/python3/dist-packages/pydantic/main.py", line 342, in __init__
+                raise validation_error
+            pydantic.error_wrappers.ValidationError: 1 validation error for Item
+            price
+              value is not a valid float (type=type_error.float)
+            """
+        let keyValue = """
+            Traceback (most recent call last):
+              File "/app/deploy.py", line 12, in <module>
+                run(["kubectl", "apply", "-f", "shop.yaml"])
+            RuntimeError: kubectl apply failed
+            stderr: error: the server doesn't have a resource type "deploymnt"
+            """
+        let next = "2026-03-14 10:11:35,120 INFO app: retrying in 5s"
+        for trace in [pydantic, keyValue] {
+            #expect(try EngineHarness.records(trace + "\n" + next).map(\.body) == [trace, next])
+        }
     }
 
     /// `#N {main}` is the last frame of a PHP trace: BuildKit's `#8 DONE 14.5s` after it is not a frame. (PHP 5's
