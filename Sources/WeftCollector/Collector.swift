@@ -65,6 +65,9 @@ public struct CollectorStatistics: Sendable, Equatable {
     public var checkpointFailures = 0
     /// Age of the oldest record handed to the output and not yet acknowledged (nanoseconds), 0 when none.
     public var oldestUnacknowledgedAge: Int64 = 0
+    /// Time spent in the output's flush (nanoseconds, the waits that ended): writing to a slow reader, or waiting
+    /// for room in a full OTLP queue. Reading is paused meanwhile: the backpressure an operator sees as lag.
+    public var outputWaitNanoseconds: Int64 = 0
 }
 
 /// `weft tail`: follows the files its globs match, across rotation and restarts, through one pure ``Pipeline`` into
@@ -90,6 +93,12 @@ public struct Collector<Output: RecordOutput> {
     /// Beaten at every turn of ``run(clock:signals:statsInterval:hangup:report:isInterruption:prepareShutdown:)``,
     /// and marked started once the first turn has discovered the inputs (`/healthz`, `/readyz`).
     public var heartbeat: Heartbeat?
+    /// The clock read around each flush of the output, for ``CollectorStatistics/outputWaitNanoseconds`` (the
+    /// monotonic clock; tests pass one that the output itself advances).
+    public var stopwatch: @Sendable () -> Int64 = { MonotonicClock.now() }
+    /// The same time as ``CollectorStatistics/outputWaitNanoseconds``, with a wait in progress, for other threads
+    /// (the metrics server, before a scrape).
+    public let outputWaits = OutputWaitMeter()
 
     struct FileKey: Hashable {
         var device: UInt64
@@ -213,11 +222,23 @@ public struct Collector<Output: RecordOutput> {
             if let index = tailers.firstIndex(where: { $0.key == key }) { try letGo(index, now: now) }
         }
         try pipeline.advance(to: now, into: &output)
-        try output.flush()
+        try flushOutput()
         noteOffsets(now: now)
         try commitAcknowledged(now: now, force: false)
         statistics.filesOpen = tailers.count
         return busy
+    }
+
+    /// Flushes the output, counting the time reading is paused for it (two clock reads a round, none per line).
+    private mutating func flushOutput() throws(Output.Failure) {
+        let started = stopwatch()
+        outputWaits.begin(at: started)
+        defer {
+            let ended = stopwatch()
+            outputWaits.end(at: ended)
+            statistics.outputWaitNanoseconds += ended - started
+        }
+        try output.flush()
     }
 
     /// Reads from one file up to the budget; at its end, looks for truncation and rotation. Returns the bytes read
@@ -652,6 +673,7 @@ public struct Collector<Output: RecordOutput> {
 
     mutating func publishMetrics() {
         metrics?.publish(statistics, pipeline: pipeline)
+        metrics?.publish(outputWaits, at: stopwatch())
         noteBoundsReached()
     }
 
