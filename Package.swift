@@ -154,12 +154,15 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: swiftSettings,
+            plugins: ["StampCommit"]
         ),
 
         // Build time: the rule files in Parsers/ are compiled into the binary.
         .executableTarget(name: "EmbedParsersTool", dependencies: ["WeftRules"], swiftSettings: swiftSettings),
         .plugin(name: "EmbedParsers", capability: .buildTool(), dependencies: ["EmbedParsersTool"]),
+        // Build time: the git commit (or WEFT_COMMIT) into `weft --version`.
+        .plugin(name: "StampCommit", capability: .buildTool()),
 
         // Tests.
         .target(
