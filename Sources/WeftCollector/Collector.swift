@@ -222,23 +222,35 @@ public struct Collector<Output: RecordOutput> {
             if let index = tailers.firstIndex(where: { $0.key == key }) { try letGo(index, now: now) }
         }
         try pipeline.advance(to: now, into: &output)
-        try flushOutput()
+        let waited = try flushOutput()
         noteOffsets(now: now)
-        try commitAcknowledged(now: now, force: false)
+        // `now` is from before the flush, which may have waited seconds for a full queue: the records read in this
+        // round are that much older when their age is taken.
+        try commitAcknowledged(now: now, force: false, lateBy: waited)
         statistics.filesOpen = tailers.count
         return busy
     }
 
     /// Flushes the output, counting the time reading is paused for it (two clock reads a round, none per line).
-    private mutating func flushOutput() throws(Output.Failure) {
+    /// Returns that time (nanoseconds).
+    private mutating func flushOutput() throws(Output.Failure) -> Int64 {
         let started = stopwatch()
         outputWaits.begin(at: started)
-        defer {
-            let ended = stopwatch()
-            outputWaits.end(at: ended)
-            statistics.outputWaitNanoseconds += ended - started
+        do {
+            try output.flush()
+        } catch {
+            endWait(since: started)
+            throw error
         }
-        try output.flush()
+        return endWait(since: started)
+    }
+
+    @discardableResult
+    private mutating func endWait(since started: Int64) -> Int64 {
+        let ended = stopwatch()
+        outputWaits.end(at: ended)
+        statistics.outputWaitNanoseconds += ended - started
+        return ended - started
     }
 
     /// Reads from one file up to the budget; at its end, looks for truncation and rotation. Returns the bytes read
@@ -541,7 +553,9 @@ public struct Collector<Output: RecordOutput> {
     }
 
     /// Moves the acknowledged marks into the saved checkpoints, and saves them when due (or `force`d).
-    private mutating func commitAcknowledged(now: Int64, force: Bool) throws {
+    /// `lateBy`: how long after `now` this really is (a flush that waited), for the age of the oldest record only;
+    /// the checkpoint interval keeps to the rounds' clock.
+    private mutating func commitAcknowledged(now: Int64, force: Bool, lateBy: Int64 = 0) throws {
         let acknowledged = acknowledgements.acknowledged
         while let first = marks.first, first.sequence <= acknowledged {
             for entry in first.entries {
@@ -553,7 +567,7 @@ public struct Collector<Output: RecordOutput> {
             }
             marks.removeFirst()
         }
-        statistics.oldestUnacknowledgedAge = marks.first.map { now - $0.at } ?? 0
+        statistics.oldestUnacknowledgedAge = marks.first.map { now + lateBy - $0.at } ?? 0
         guard checkpointsDirty, force || saveSoon || now >= nextCheckpointWrite else { return }
         saveSoon = false
         do {

@@ -114,6 +114,47 @@ import WeftTestSupport
         #expect(collector.output.slowFlushes > slow)
     }
 
+    /// An output in front of a slow backend with a full queue: every flush with records in it waits 3 s of the
+    /// stopwatch's time and acknowledges only what the flush before it took.
+    struct LaggingSink: RecordOutput {
+        var inner = CollectingSink()
+        let acknowledgements: Acknowledgements
+        let stopwatch: Stopwatch
+        var written: UInt64 = 0
+        var flushed: UInt64 = 0
+
+        mutating func write(_ record: Record) {
+            inner.write(record)
+            written = record.sequence
+        }
+
+        mutating func flush() {
+            guard written != flushed else { return }
+            stopwatch.now.add(3_000_000_000, ordering: .relaxed)
+            acknowledgements.acknowledge(through: flushed)
+            flushed = written
+        }
+    }
+
+    /// The records of a round whose flush waited are as old as that wait when it ends: the round's clock reading was
+    /// taken before the flush, and the age of the oldest unacknowledged record must not read 0 while a full queue
+    /// holds the collector (as it did in the dashboard's soak run).
+    @Test func theOldestUnacknowledgedRecordAgesWhileTheFlushWaits() throws {
+        let workspace = try CollectorTests.Workspace()
+        workspace.append("app.log", "one\ntwo\nthree\n")
+        let acknowledgements = Acknowledgements()
+        let stopwatch = Stopwatch()
+        var collector = try Collector(
+            configuration: CollectorConfiguration(globs: [workspace.logs + "/*.log"], stateDirectory: workspace.state),
+            pipeline: Pipeline(parsers: try .make()),
+            output: LaggingSink(acknowledgements: acknowledgements, stopwatch: stopwatch),
+            acknowledgements: acknowledgements, useInotify: false, logger: CapturingLogHandler.silent)
+        collector.stopwatch = { stopwatch.now.load(ordering: .relaxed) }
+        let clock = ManualClock()
+        while collector.output.flushed == 0 { try collector.step(now: clock.now) }
+        #expect(collector.statistics.oldestUnacknowledgedAge == 3_000_000_000)
+    }
+
     /// `process_resident_memory_bytes` is this process' resident set, as the kernel counts it in /proc/self/status.
     @Test func residentMemoryIsPublished() throws {
         let registry = PrometheusCollectorRegistry()
