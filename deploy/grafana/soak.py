@@ -10,16 +10,16 @@ rename, copytruncate, delete, replace). Weft ships to the loopback OTLP sink (Be
 timeline, scaled to --minutes, makes the backend misbehave on purpose:
 
   0-25 %  healthy
-  25-40 % slow: every answer 0.3 s late (the queue fills, reading pauses: backpressure)
+  25-40 % slow: every answer 0.5 s late (the queue fills, reading pauses: backpressure)
   40-55 % failing: 503 to 25 % of requests, 429 to 10 %, connections reset on 10 % (retries by cause)
   55-62 % stalled: every answer 3 s late, past weft's 2 s --otlp-timeout (timeouts, a full queue, reading stopped)
   62-75 % refusing: 400 to 5 % of requests (dead letters), otherwise healthy
   75-100 % healthy: weft catches up
 
 Every second it GETs /metrics and appends "# scrape T" (seconds since start) and the text to OUT/scrape.txt.gz
-(after a first "# instance HOST:PORT" line, the label Prometheus would add); at
-the end it stops writing, lets weft catch up, stops weft (SIGTERM) and the sink, and writes OUT/summary.json: lines
-and bytes written, the run's length, the sink's answers by kind, and weft's exit status.
+(after a first "# instance HOST:PORT" line, the label Prometheus would add). At the end it stops writing and
+scraping, stops weft (SIGTERM: it flushes what is pending) and the sink, and writes OUT/summary.json: lines and bytes
+written, the run's length, the sink's answers by kind, and weft's exit status.
 Python 3 standard library only; render.py turns the capture into the PNG.
 """
 
@@ -55,7 +55,7 @@ def faults(seconds):
     """The sink's --faults timeline for a run of `seconds`."""
     at = lambda fraction: int(seconds * fraction)  # noqa: E731
     return " ".join([
-        "0:ok", f"{at(0.25)}:delay=0.3", f"{at(0.40)}:503=0.25,429=0.1,reset=0.1", f"{at(0.55)}:delay=3",
+        "0:ok", f"{at(0.25)}:delay=0.5", f"{at(0.40)}:503=0.25,429=0.1,reset=0.1", f"{at(0.55)}:delay=3",
         f"{at(0.62)}:400=0.05", f"{at(0.75)}:ok"])
 
 
@@ -123,7 +123,7 @@ def main():
     tick = 0.1
     next_sample = started
     next_tick = started
-    while time.monotonic() - started < seconds * 0.9:  # the last tenth: weft catches up, nothing new
+    while time.monotonic() - started < seconds:
         now = time.monotonic()
         for writer in writers:
             writer.write(int(options.rate * tick))
@@ -142,8 +142,6 @@ def main():
         next_tick += tick
         time.sleep(max(0.0, next_tick - time.monotonic()))
     written_for = time.monotonic() - started
-    while time.monotonic() - started < seconds:
-        time.sleep(0.2)
     stop_scraping.set()
     scraper.join()
     capture.close()
