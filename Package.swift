@@ -161,7 +161,8 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: swiftSettings,
+            plugins: ["StampCommit"]
         ),
 
         // Fuzz targets: every part that reads untrusted bytes, with its invariants (pure; run by the libFuzzer driver
@@ -178,6 +179,8 @@ let package = Package(
         // Build time: the rule files in Parsers/ are compiled into the binary.
         .executableTarget(name: "EmbedParsersTool", dependencies: ["WeftRules"], swiftSettings: toolSettings),
         .plugin(name: "EmbedParsers", capability: .buildTool(), dependencies: ["EmbedParsersTool"]),
+        // Build time: the git commit (or WEFT_COMMIT) into `weft --version`.
+        .plugin(name: "StampCommit", capability: .buildTool()),
 
         // Tests.
         .target(
