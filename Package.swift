@@ -132,7 +132,7 @@ let package = Package(
             name: "WeftConfig", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
         // Weft's own log: swift-log's handler writing logfmt or JSON lines to stderr, rate-limited per message.
         .target(
-            name: "WeftLog", dependencies: [.product(name: "Logging", package: "swift-log")],
+            name: "WeftLog", dependencies: ["WeftCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         // `/metrics` (Prometheus text format from swift-prometheus' registry), `/healthz` and `/readyz`, on SwiftNIO.
         .target(
@@ -224,7 +224,7 @@ let package = Package(
         .testTarget(
             name: "WeftMetricsServerTests",
             dependencies: [
-                "WeftMetricsServer", .product(name: "Prometheus", package: "swift-prometheus"),
+                "WeftMetricsServer", "WeftCore", .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
