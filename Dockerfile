@@ -19,10 +19,12 @@ ARG SWIFT_IMAGE=swift:6.3-bookworm
 
 FROM ${SWIFT_IMAGE} AS build
 
-# PCRE2 and zlib headers for the C targets (found through pkg-config), and the CA bundle that goes into the image.
+# PCRE2, zlib and libyaml headers for the C targets (found through pkg-config), and the CA bundle that goes into the
+# image. Their shared libraries (libpcre2-8.so.0, libz.so.1, libyaml-0.so.2) come along with the -dev packages;
+# runtime-root.sh copies them into the runtime root because `ldd` names them.
 RUN export DEBIAN_FRONTEND=noninteractive DEBCONF_NONINTERACTIVE_SEEN=true \
     && apt-get -q update \
-    && apt-get -q install -y --no-install-recommends libpcre2-dev zlib1g-dev pkg-config ca-certificates \
+    && apt-get -q install -y --no-install-recommends libpcre2-dev zlib1g-dev libyaml-dev pkg-config ca-certificates \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src

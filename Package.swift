@@ -10,7 +10,6 @@ let argumentParser = Package.Dependency.package(
     url: "https://github.com/apple/swift-argument-parser",
     from: "1.5.0"
 )
-let yams = Package.Dependency.package(url: "https://github.com/jpsim/Yams", from: "6.0.0")
 // OTLP/HTTP export: a maintained HTTP client (keep-alive pool, timeouts, TLS with the system's CA store).
 let asyncHTTPClient = Package.Dependency.package(
     url: "https://github.com/swift-server/async-http-client", from: "1.37.0")
@@ -44,7 +43,7 @@ let package = Package(
             ]
         ),
     ],
-    dependencies: [argumentParser, yams, asyncHTTPClient, nio, nioSSL, log, metrics, prometheus],
+    dependencies: [argumentParser, asyncHTTPClient, nio, nioSSL, log, metrics, prometheus],
     targets: [
         // PCRE2, found through pkg-config (Debian: libpcre2-dev).
         .systemLibrary(
@@ -59,10 +58,19 @@ let package = Package(
         .target(name: "WeftFraming", dependencies: ["WeftCore"], swiftSettings: swiftSettings),
         .target(name: "WeftDecoding", dependencies: ["WeftCore", "CWeftSIMD"], swiftSettings: swiftSettings),
         .target(name: "WeftJoin", dependencies: ["WeftCore"], swiftSettings: swiftSettings),
+        // libyaml, found through pkg-config (Debian: libyaml-dev; at run time libyaml-0-2).
+        .systemLibrary(
+            name: "CYAML",
+            pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"])]
+        ),
+        // YAML documents as nodes with line and column, on libyaml, bounded for untrusted input. A binding of our
+        // own instead of Yams, which imports the full Foundation on Linux and so linked its ICU data (34 MB) into
+        // the static binary.
+        .target(name: "WeftYAML", dependencies: ["CYAML"], swiftSettings: swiftSettings),
         // Rule files: the YAML format, parsed and validated (used at build time to embed the built-ins, and at run
         // time for users' own files).
-        .target(
-            name: "WeftRules", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
+        .target(name: "WeftRules", dependencies: ["WeftYAML"], swiftSettings: swiftSettings),
         .target(
             name: "WeftMultiline",
             dependencies: ["WeftCore", "WeftRegex", "WeftRules"],
@@ -121,8 +129,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // `weft run --config`: the YAML configuration, every key one of `weft tail`'s flags, with line and column.
-        .target(
-            name: "WeftConfig", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
+        .target(name: "WeftConfig", dependencies: ["WeftYAML"], swiftSettings: swiftSettings),
         // Weft's own log: swift-log's handler writing logfmt or JSON lines to stderr, rate-limited per message.
         .target(
             name: "WeftLog", dependencies: [.product(name: "Logging", package: "swift-log")],
@@ -194,6 +201,7 @@ let package = Package(
             exclude: ["Support"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "WeftYAMLTests", dependencies: ["WeftYAML"], swiftSettings: swiftSettings),
         .testTarget(name: "WeftConfigTests", dependencies: ["WeftConfig"], swiftSettings: swiftSettings),
         .testTarget(
             name: "WeftLogTests",
