@@ -42,7 +42,10 @@ COPY Plugins/ Plugins/
 COPY Parsers/ Parsers/
 COPY Sources/ Sources/
 COPY Tests/ Tests/
-RUN swift build -c release --product weft --static-swift-stdlib \
+# The release build as CI makes it (scripts/build-release: the Swift runtime and libstdc++ static, every function in
+# its own section for the linker's --gc-sections; Package.swift adds lld, packed relocations and no exported symbols).
+COPY scripts/build-release scripts/
+RUN WEFT_ENSURE_DEPS=0 scripts/build-release \
     && install -m 0755 "$(swift build -c release --product weft --static-swift-stdlib --show-bin-path)/weft" /weft
 
 # 3. The runtime root, assembled by the script CI runs and proves (scripts/runtime-root.sh: chroot as uid 65532,

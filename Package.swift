@@ -29,6 +29,17 @@ let swiftSettings: [SwiftSetting] = [
     .unsafeFlags(["-cross-module-optimization"], .when(configuration: .release)),
 ]
 
+// The release executable's link (issue 15: the image's size; deploy/README.md has the measurements). lld, from the
+// Swift toolchain, because it packs the relative relocations that a position-independent executable needs
+// (`-z pack-relative-relocs`, DT_RELR: 1.8 MB of .rela.dyn becomes 15 kB; needs glibc 2.36, which Debian 12 and the
+// image have). `--no-export-dynamic` undoes the `-export-dynamic` of Swift's static-stdlib link arguments: Weft loads
+// no plugins that would look its symbols up, and an exported symbol is one `--gc-sections` must keep.
+let releaseLinkerSettings: [LinkerSetting] = [
+    .unsafeFlags(
+        ["-use-ld=lld", "-Xlinker", "--no-export-dynamic", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"],
+        .when(platforms: [.linux], configuration: .release))
+]
+
 let package = Package(
     name: "weft",
     platforms: [.macOS(.v15)],
@@ -161,7 +172,8 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: swiftSettings,
+            linkerSettings: releaseLinkerSettings
         ),
 
         // Build time: the rule files in Parsers/ are compiled into the binary.
