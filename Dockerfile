@@ -3,7 +3,7 @@
 # Weft's container image: the release binary, linked with the Swift runtime statically, and exactly the shared
 # libraries it needs, on an empty base. No shell, no package manager, no compiler; numeric non-root user.
 #
-#   docker build -t weft .
+#   docker build --build-arg WEFT_COMMIT=$(git rev-parse --short HEAD) -t weft .
 #   docker run --rm weft --version
 #   docker run --rm -i weft < Samples/python/tracebacks.log
 #
@@ -42,10 +42,14 @@ COPY Plugins/ Plugins/
 COPY Parsers/ Parsers/
 COPY Sources/ Sources/
 COPY Tests/ Tests/
+# The context has no .git (.dockerignore): `weft --version` names the commit given here, e.g.
+#   docker build --build-arg WEFT_COMMIT=$(git rev-parse --short HEAD) -t weft .
+# ("unknown" without it). The StampCommit build-tool plugin reads it from the environment.
+ARG WEFT_COMMIT=unknown
 # The release build as CI makes it (scripts/build-release: the Swift runtime and libstdc++ static, every function in
 # its own section for the linker's --gc-sections; Package.swift adds lld, packed relocations and no exported symbols).
 COPY scripts/build-release scripts/
-RUN WEFT_ENSURE_DEPS=0 scripts/build-release \
+RUN WEFT_COMMIT="$WEFT_COMMIT" WEFT_ENSURE_DEPS=0 scripts/build-release \
     && install -m 0755 "$(swift build -c release --product weft --static-swift-stdlib --show-bin-path)/weft" /weft
 
 # 3. The runtime root, assembled by the script CI runs and proves (scripts/runtime-root.sh: chroot as uid 65532,

@@ -21,13 +21,20 @@ let log = Package.Dependency.package(url: "https://github.com/apple/swift-log", 
 let metrics = Package.Dependency.package(url: "https://github.com/apple/swift-metrics", from: "2.5.0")
 let prometheus = Package.Dependency.package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0")
 
-let swiftSettings: [SwiftSetting] = [
+// Fuzzing builds (`WEFT_FUZZ=1`, scripts/fuzz.sh) instrument Weft's own modules for libFuzzer and AddressSanitizer.
+// The flags go on Weft's targets, not through `swift build --sanitize`, which would also turn the build-time tool
+// behind EmbedParsers into a fuzzer; for the same reason WeftRules, which that tool links, is left uninstrumented.
+let fuzzing = Context.environment["WEFT_FUZZ"] != nil
+let fuzzFlags: [SwiftSetting] = fuzzing ? [.unsafeFlags(["-sanitize=fuzzer,address"])] : []
+
+let toolSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
     // The hot path crosses module boundaries once per line (framing → decoding → join → multiline → output);
     // cross-module optimization lets the release build specialize and inline across them.
     .unsafeFlags(["-cross-module-optimization"], .when(configuration: .release)),
 ]
+let swiftSettings = toolSettings + fuzzFlags
 
 // The release executable's link (issue 15: the image's size; deploy/README.md has the measurements). lld, from the
 // Swift toolchain, because it packs the relative relocations that a position-independent executable needs
@@ -77,11 +84,11 @@ let package = Package(
         ),
         // YAML documents as nodes with line and column, on libyaml, bounded for untrusted input. A binding of our
         // own instead of Yams, which imports the full Foundation on Linux and so linked its ICU data (34 MB) into
-        // the static binary.
-        .target(name: "WeftYAML", dependencies: ["CYAML"], swiftSettings: swiftSettings),
+        // the static binary. Uninstrumented in fuzzing builds, like WeftRules: the build-time tool links both.
+        .target(name: "WeftYAML", dependencies: ["CYAML"], swiftSettings: toolSettings),
         // Rule files: the YAML format, parsed and validated (used at build time to embed the built-ins, and at run
         // time for users' own files).
-        .target(name: "WeftRules", dependencies: ["WeftYAML"], swiftSettings: swiftSettings),
+        .target(name: "WeftRules", dependencies: ["WeftYAML"], swiftSettings: toolSettings),
         .target(
             name: "WeftMultiline",
             dependencies: ["WeftCore", "WeftRegex", "WeftRules"],
@@ -173,12 +180,26 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings,
-            linkerSettings: releaseLinkerSettings
+            linkerSettings: releaseLinkerSettings,
+            plugins: ["StampCommit"]
+        ),
+
+        // Fuzz targets: every part that reads untrusted bytes, with its invariants (pure; run by the libFuzzer driver
+        // `weft-fuzz` that scripts/fuzz.sh builds, and by FuzzRegressionTests on the kept inputs).
+        .target(
+            name: "WeftFuzzing",
+            dependencies: [
+                "WeftCore", "WeftFraming", "WeftDecoding", "WeftJoin", "WeftRules", "WeftMultiline", "WeftOutput",
+                "WeftPipeline", "WeftExport", "WeftConfig",
+            ],
+            swiftSettings: swiftSettings
         ),
 
         // Build time: the rule files in Parsers/ are compiled into the binary.
-        .executableTarget(name: "EmbedParsersTool", dependencies: ["WeftRules"], swiftSettings: swiftSettings),
+        .executableTarget(name: "EmbedParsersTool", dependencies: ["WeftRules"], swiftSettings: toolSettings),
         .plugin(name: "EmbedParsers", capability: .buildTool(), dependencies: ["EmbedParsersTool"]),
+        // Build time: the git commit (or WEFT_COMMIT) into `weft --version`.
+        .plugin(name: "StampCommit", capability: .buildTool()),
 
         // Tests.
         .target(
@@ -250,9 +271,29 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "WeftFuzzingTests",
+            dependencies: ["WeftFuzzing", "WeftTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "WeftPipelineTests",
             dependencies: ["WeftPipeline", "WeftSamples", "WeftIO", "WeftTestSupport"],
             swiftSettings: swiftSettings
         ),
     ]
 )
+
+// The libFuzzer driver exists only in fuzzing builds (its `main` comes from libFuzzer, so an ordinary build could not
+// link it): `WEFT_FUZZ=1 swift build --scratch-path .build-fuzz --product weft-fuzz`, as scripts/fuzz.sh does.
+if fuzzing {
+    package.targets.append(.target(name: "CFuzzer", path: "Fuzz/CFuzzer"))
+    package.targets.append(
+        .executableTarget(
+            name: "weft-fuzz",
+            dependencies: ["WeftFuzzing", "CFuzzer"],
+            path: "Fuzz/Driver",
+            swiftSettings: swiftSettings + [.unsafeFlags(["-parse-as-library"])],
+            linkerSettings: [.unsafeFlags(["-sanitize=fuzzer,address", "-use-ld=lld"])]
+        ))
+    package.products.append(.executable(name: "weft-fuzz", targets: ["weft-fuzz"]))
+}

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A loopback OTLP/HTTP receiver for the benchmark that only counts.
 
-  otlp_sink.py [--port N] [--count-records]
+  otlp_sink.py [--port N] [--count-records] [--faults "0:ok 60:delay=0.4 90:503=0.3,reset=0.1 120:ok"]
 
 Listens on 127.0.0.1 (port 0: any free one) and prints "listening PORT" on standard output once it accepts. Every
 POST is read whole (HTTP/1.1, keep-alive, Content-Length bodies, read with recv_into into one reused buffer per
@@ -12,6 +12,12 @@ On SIGTERM or SIGINT it prints one JSON line and exits: requests, body bytes as 
 requests by Content-Encoding, its own CPU seconds (user+sys) since it began listening, and with --count-records the
 log records counted by walking each protobuf body's fields (gunzipped first) or parsing each JSON body. Counting
 costs far more CPU than receiving: use it for a check run, not a timed one.
+
+--faults makes it misbehave on a timeline, for soak runs that must show retries and backpressure: phases separated
+by spaces, each START_SECONDS (since listening) then ':' and comma-separated actions, in force until the next phase:
+delay=SECONDS before every answer (a slow backend), CODE=FRACTION to answer that HTTP status to that fraction of the
+requests (429 and 503 with Retry-After: 1; 400 is a refusal the client must not retry), reset=FRACTION to close the
+connection without answering, ok for none. Draws are seeded (--seed), so a run is repeatable.
 
 Not a conforming server: no chunked bodies (Weft sends Content-Length), no Expect: 100-continue, no pipelining
 beyond what arrives in order. A request it cannot handle is reported on stderr and the connection closed.
@@ -24,6 +30,8 @@ import signal
 import socket
 import sys
 import threading
+import random
+import time
 import zlib
 
 HEADER_LIMIT = 64 * 1024
@@ -100,7 +108,58 @@ def count_json(data):
                for scope in resource_logs.get("scopeLogs", []))
 
 
-def serve(conn, counters, count_records):
+class Faults:
+    """The --faults timeline: what to do to the request that arrives now."""
+
+    REASONS = {400: "Bad Request", 429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
+               503: "Service Unavailable", 504: "Gateway Timeout"}
+
+    def __init__(self, spec, seed):
+        self.phases = []  # (start, delay, [(action, fraction)])
+        for phase in (spec or "").split():
+            start, _, actions = phase.partition(":")
+            delay, draws = 0.0, []
+            for action in filter(None, actions.split(",")):
+                name, _, value = action.partition("=")
+                if name == "ok":
+                    continue
+                if name == "delay":
+                    delay = float(value)
+                elif name == "reset" or name.isdigit():
+                    draws.append((name, float(value)))
+                else:
+                    raise SystemExit(f"otlp_sink: unknown fault {action!r} in {phase!r}")
+            self.phases.append((float(start), delay, draws))
+        self.phases.sort(key=lambda phase: phase[0])
+        self.random = random.Random(seed)
+        self.lock = threading.Lock()
+        self.started = time.monotonic()
+        self.counts = {}
+
+    def decide(self):
+        """(delay seconds, None | "reset" | HTTP status) for the request that arrives now."""
+        now = time.monotonic() - self.started
+        current = None
+        for phase in self.phases:
+            if phase[0] <= now:
+                current = phase
+        if current is None:
+            return 0.0, None
+        _, delay, draws = current
+        with self.lock:
+            draw = self.random.random()
+            outcome = None
+            for name, fraction in draws:
+                if draw < fraction:
+                    outcome = name if name == "reset" else int(name)
+                    break
+                draw -= fraction
+            key = "ok" if outcome is None else str(outcome)
+            self.counts[key] = self.counts.get(key, 0) + 1
+        return delay, outcome
+
+
+def serve(conn, counters, count_records, faults=None):
     buf = bytearray(1 << 20)
     view = memoryview(buf)
     start = end = 0  # unread bytes are buf[start:end]
@@ -163,6 +222,17 @@ def serve(conn, counters, count_records):
                 data = zlib.decompress(bytes(body), wbits=31) if encoding == "gzip" else body
                 records = count_json(data) if is_json else count_protobuf(data)
             counters.add(length, encoding, records)
+            if faults is not None:
+                delay, outcome = faults.decide()
+                if delay > 0:
+                    time.sleep(delay)
+                if outcome == "reset":
+                    return
+                if outcome is not None:
+                    reason = Faults.REASONS.get(outcome, "Error").encode()
+                    retry = b"Retry-After: 1\r\n" if outcome in (429, 503) else b""
+                    conn.sendall(b"HTTP/1.1 %d %s\r\n%sContent-Length: 0\r\n\r\n" % (outcome, reason, retry))
+                    continue
             if is_json:
                 conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
             else:
@@ -181,7 +251,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--count-records", action="store_true")
+    parser.add_argument("--faults", help="a timeline of slow and failed answers (see above)")
+    parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
+    faults = Faults(args.faults, args.seed) if args.faults else None
 
     counters = Counters()
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -200,6 +273,8 @@ def main():
                       "cpu_s": round(cpu() - started, 3)}
             if args.count_records:
                 report["records"] = counters.records
+            if faults is not None:
+                report["answers"] = dict(faults.counts)
         sys.stdout.write(json.dumps(report) + "\n")
         sys.stdout.flush()
         os._exit(0)
@@ -207,11 +282,14 @@ def main():
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     started = cpu()  # the interpreter's start-up is not the receiver's work
+    if faults is not None:
+        faults.started = time.monotonic()  # the timeline starts when it listens
     print(f"listening {listener.getsockname()[1]}", flush=True)
     while True:
         conn, _ = listener.accept()
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        threading.Thread(target=serve, args=(conn, counters, args.count_records), daemon=True).start()
+        threading.Thread(target=serve, args=(conn, counters, args.count_records, faults),
+                         daemon=True).start()
 
 
 if __name__ == "__main__":

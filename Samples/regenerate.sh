@@ -192,6 +192,7 @@ gorun nilpointer 1 nilpointer
 gorun deadlock 1 deadlock
 gorun http_panic 0 httppanic
 gorun multiline 1 multiline
+gorun stacks 1 stacks
 
 # --- ruby --------------------------------------------------------------------
 

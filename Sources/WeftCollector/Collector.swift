@@ -65,6 +65,9 @@ public struct CollectorStatistics: Sendable, Equatable {
     public var checkpointFailures = 0
     /// Age of the oldest record handed to the output and not yet acknowledged (nanoseconds), 0 when none.
     public var oldestUnacknowledgedAge: Int64 = 0
+    /// Time spent in the output's flush (nanoseconds, the waits that ended): writing to a slow reader, or waiting
+    /// for room in a full OTLP queue. Reading is paused meanwhile: the backpressure an operator sees as lag.
+    public var outputWaitNanoseconds: Int64 = 0
 }
 
 /// `weft tail`: follows the files its globs match, across rotation and restarts, through one pure ``Pipeline`` into
@@ -90,6 +93,12 @@ public struct Collector<Output: RecordOutput> {
     /// Beaten at every turn of ``run(clock:signals:statsInterval:hangup:report:isInterruption:prepareShutdown:)``,
     /// and marked started once the first turn has discovered the inputs (`/healthz`, `/readyz`).
     public var heartbeat: Heartbeat?
+    /// The clock read around each flush of the output, for ``CollectorStatistics/outputWaitNanoseconds`` (the
+    /// monotonic clock; tests pass one that the output itself advances).
+    public var stopwatch: @Sendable () -> Int64 = { MonotonicClock.now() }
+    /// The same time as ``CollectorStatistics/outputWaitNanoseconds``, with a wait in progress, for other threads
+    /// (the metrics server, before a scrape).
+    public let outputWaits = OutputWaitMeter()
 
     struct FileKey: Hashable {
         var device: UInt64
@@ -213,11 +222,35 @@ public struct Collector<Output: RecordOutput> {
             if let index = tailers.firstIndex(where: { $0.key == key }) { try letGo(index, now: now) }
         }
         try pipeline.advance(to: now, into: &output)
-        try output.flush()
+        let waited = try flushOutput()
         noteOffsets(now: now)
-        try commitAcknowledged(now: now, force: false)
+        // `now` is from before the flush, which may have waited seconds for a full queue: the records read in this
+        // round are that much older when their age is taken.
+        try commitAcknowledged(now: now, force: false, lateBy: waited)
         statistics.filesOpen = tailers.count
         return busy
+    }
+
+    /// Flushes the output, counting the time reading is paused for it (two clock reads a round, none per line).
+    /// Returns that time (nanoseconds).
+    private mutating func flushOutput() throws(Output.Failure) -> Int64 {
+        let started = stopwatch()
+        outputWaits.begin(at: started)
+        do {
+            try output.flush()
+        } catch {
+            endWait(since: started)
+            throw error
+        }
+        return endWait(since: started)
+    }
+
+    @discardableResult
+    private mutating func endWait(since started: Int64) -> Int64 {
+        let ended = stopwatch()
+        outputWaits.end(at: ended)
+        statistics.outputWaitNanoseconds += ended - started
+        return ended - started
     }
 
     /// Reads from one file up to the budget; at its end, looks for truncation and rotation. Returns the bytes read
@@ -520,7 +553,9 @@ public struct Collector<Output: RecordOutput> {
     }
 
     /// Moves the acknowledged marks into the saved checkpoints, and saves them when due (or `force`d).
-    private mutating func commitAcknowledged(now: Int64, force: Bool) throws {
+    /// `lateBy`: how long after `now` this really is (a flush that waited), for the age of the oldest record only;
+    /// the checkpoint interval keeps to the rounds' clock.
+    private mutating func commitAcknowledged(now: Int64, force: Bool, lateBy: Int64 = 0) throws {
         let acknowledged = acknowledgements.acknowledged
         while let first = marks.first, first.sequence <= acknowledged {
             for entry in first.entries {
@@ -532,7 +567,7 @@ public struct Collector<Output: RecordOutput> {
             }
             marks.removeFirst()
         }
-        statistics.oldestUnacknowledgedAge = marks.first.map { now - $0.at } ?? 0
+        statistics.oldestUnacknowledgedAge = marks.first.map { now + lateBy - $0.at } ?? 0
         guard checkpointsDirty, force || saveSoon || now >= nextCheckpointWrite else { return }
         saveSoon = false
         do {
@@ -652,6 +687,7 @@ public struct Collector<Output: RecordOutput> {
 
     mutating func publishMetrics() {
         metrics?.publish(statistics, pipeline: pipeline)
+        metrics?.publish(outputWaits, at: stopwatch())
         noteBoundsReached()
     }
 

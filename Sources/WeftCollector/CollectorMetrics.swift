@@ -52,6 +52,15 @@ public struct CollectorMetrics {
         gauge("weft_oldest_unacknowledged_seconds", Double(collector.oldestUnacknowledgedAge) / 1e9)
     }
 
+    /// `weft_backpressure_seconds_total` from the meter (which the metrics server also publishes before a scrape,
+    /// so that a wait in progress shows).
+    public func publish(_ waits: OutputWaitMeter, at now: Int64) {
+        waits.attach {
+            FloatingPointCounter(label: "weft_backpressure_seconds_total", dimensions: source, factory: factory)
+        }
+        waits.publish(at: now)
+    }
+
     private mutating func count(_ name: String, _ value: some BinaryInteger, _ dimensions: [(String, String)] = []) {
         let key = dimensions.isEmpty ? name : name + dimensions.map { "|\($0.0)=\($0.1)" }.joined()
         let value = Int64(value)

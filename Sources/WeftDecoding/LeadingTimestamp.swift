@@ -98,7 +98,7 @@ public enum LeadingTimestamp {
 
     /// The fraction and zone after the seconds at `from`, applied to `seconds`.
     @inline(__always)
-    private static func zoned(_ p: UnsafePointer<UInt8>, _ n: Int, from: Int, seconds: Int64) -> Int64 {
+    private static func zoned(_ p: UnsafePointer<UInt8>, _ n: Int, from: Int, seconds: Int64) -> Int64? {
         var k = from
         var fraction: Int64 = 0
         if k < n && (p[k] == UInt8(ascii: ".") || p[k] == UInt8(ascii: ",")) {
@@ -125,7 +125,11 @@ public enum LeadingTimestamp {
                 offset = (oh * 60 + om) * 60 * (z == UInt8(ascii: "+") ? 1 : -1)
             }
         }
-        return (seconds - offset) * 1_000_000_000 + fraction
+        // Nanoseconds since 1970 in an Int64 end in April 2262: a later year (a log can print anything) is no
+        // timestamp, not a crash.
+        let (nanoseconds, overflow) = (seconds - offset).multipliedReportingOverflow(by: 1_000_000_000)
+        guard !overflow, nanoseconds <= Int64.max - fraction else { return nil }
+        return nanoseconds + fraction
     }
 
     /// Two decimal digits at `p` (the caller checked they are in the line), or nil.

@@ -46,12 +46,15 @@ public final class MetricsServer: Sendable {
     public let address: String
 
     /// Binds `address` (`HOST:PORT`, `[IPV6]:PORT` or `:PORT` for every interface) and serves until ``close()``.
+    /// `beforeMetrics` runs before each `/metrics` answer, for values that must be current even while the thread
+    /// that counts them is blocked (a collector waiting for its output).
     public init(
         address: String, registry: PrometheusCollectorRegistry,
-        health: @escaping @Sendable () -> ProbeResult, readiness: @escaping @Sendable () -> ProbeResult
+        health: @escaping @Sendable () -> ProbeResult, readiness: @escaping @Sendable () -> ProbeResult,
+        beforeMetrics: @escaping @Sendable () -> Void = {}
     ) throws {
         let (host, port) = try Self.parse(address)
-        let routes = Routes(registry: registry, health: health, readiness: readiness)
+        let routes = Routes(registry: registry, health: health, readiness: readiness, beforeMetrics: beforeMetrics)
         channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 64)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -92,6 +95,7 @@ private struct Routes: Sendable {
     let registry: PrometheusCollectorRegistry
     let health: @Sendable () -> ProbeResult
     let readiness: @Sendable () -> ProbeResult
+    let beforeMetrics: @Sendable () -> Void
 
     func answer(_ head: HTTPRequestHead) -> (HTTPResponseStatus, String, [UInt8]) {
         guard head.method == .GET || head.method == .HEAD else {
@@ -100,6 +104,7 @@ private struct Routes: Sendable {
         let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
         switch path {
         case "/metrics":
+            beforeMetrics()
             return (.ok, "text/plain; version=0.0.4; charset=utf-8", registry.emitToBuffer())
         case "/healthz", "/readyz":
             let result = path == "/healthz" ? health() : readiness()

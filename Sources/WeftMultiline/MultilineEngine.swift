@@ -208,7 +208,7 @@ public struct MultilineEngine {
                         index, reason: .nextRecord,
                         why: "\(refused) (state \(set.stateName(parser: slot.parser, state: slot.state)))",
                         into: &output)
-                    try start(index, text: text, subject: subject, line: line, into: &output)
+                    try afterEnd(index, text: text, subject: subject, line: line, into: &output)
                     return
                 }
                 let next = parsers.states[flat].next[rule]
@@ -242,13 +242,32 @@ public struct MultilineEngine {
                 index, reason: .nextRecord,
                 why: "line matched no rule of state \(set.stateName(parser: slot.parser, state: slot.state))",
                 into: &output)
+            try afterEnd(index, text: text, subject: subject, line: line, into: &output)
+            return
         }
         try start(index, text: text, subject: subject, line: line, into: &output)
     }
 
+    /// The line after a record ended before it. Ending reads the lines the record held on trial again, and they may
+    /// have opened a trace of another parser (a JUL message's throwable on trial that is really Mono's exception, its
+    /// frames following): the line is then tried against that trace's state first, as any next line would be.
+    private mutating func afterEnd<O: RecordOutput>(
+        _ index: Int, text: UnsafeRawBufferPointer, subject: UnsafeRawBufferPointer, line: TrialLine,
+        into output: inout O
+    ) throws(O.Failure) {
+        let slot = streams[index].slot
+        if slot.lines > 0 && slot.parser >= 0 && slot.state >= 0 {
+            try process(index, text: text, line: line, into: &output)
+        } else {
+            try start(index, text: text, subject: subject, line: line, into: &output)
+        }
+    }
+
     /// The first line after a flush timeout cut a trace: when a strong rule of the trace's state takes it (a frame,
     /// `Caused by:`, an indented code line), the trace goes on in a record marked `continuation`, as after a cut at
-    /// a bound, instead of one record per line. Weak and tentative rules do not resume.
+    /// a bound, instead of one record per line. Weak and tentative rules do not resume, and neither does a line that
+    /// the trace's own parser would start a new trace with: Ruby prints a cause exactly like a new error
+    /// (`file.rb:3:in 'm': msg (Class)`), so after a pause that line is the next error, not the old one going on.
     private mutating func resume<O: RecordOutput>(
         _ index: Int, parser: Int32, state: Int32, text: UnsafeRawBufferPointer, subject: UnsafeRawBufferPointer,
         line: TrialLine, into output: inout O
@@ -257,6 +276,11 @@ public struct MultilineEngine {
         guard let rule = stateRules[flat]._withUnsafeGuaranteedRef({ $0.firstMatch(in: subject, using: matcher) }),
             !parsers.states[flat].weak[rule], !parsers.states[flat].tentative[rule]
         else { return false }
+        if let started = startRules._withUnsafeGuaranteedRef({ $0.firstMatch(in: subject, using: matcher) }),
+            parsers.startIndex[started].0 == parser
+        {
+            return false
+        }
         let next = parsers.states[flat].next[rule]
         if let explain {
             let states = parsers.states

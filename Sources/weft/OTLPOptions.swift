@@ -115,7 +115,7 @@ struct OTLPOptions: ParsableArguments {
         let sender = try OTLPSender(
             endpoint: endpoint, acknowledgements: Acknowledgements(), maxQueued: maxQueuedBatches, deadLetter: nil,
             compress: { gzip.compress($0) }, logger: SelfLogOptions.logger())
-        return OTLPOutput(sender: sender, batching: batching(), scopeVersion: Weft.configuration.version)
+        return OTLPOutput(sender: sender, batching: batching(), scopeVersion: Weft.version)
     }
 
     /// Ends a filter or replay run: every pending record leaves, and weft waits (up to 30 s) until the endpoint has

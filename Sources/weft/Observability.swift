@@ -2,6 +2,7 @@ import ArgumentParser
 import CoreMetrics
 import Logging
 import Prometheus
+import WeftCollector
 import WeftCore
 import WeftExportHTTP
 import WeftIO
@@ -38,12 +39,15 @@ struct Observability {
     ///   - liveWindow: nanoseconds without a heartbeat after which `/healthz` says the loop is stuck.
     ///   - unreadyAfter: nanoseconds of failing sends after which `/readyz` says the output is not reachable.
     ///   - senders: the OTLP senders, when records go to them (one per source).
+    ///   - outputWaits: the collectors' waits for their outputs, published before each scrape (a collector blocked
+    ///     on a stalled backend publishes nothing itself until the wait ends), as is the process' memory.
     mutating func serve(
         at address: String, liveWindow: Int64, unreadyAfter: Int64, acknowledgements: [Acknowledgements],
-        senders: [OTLPSender], logger: Logger
+        senders: [OTLPSender], outputWaits: [OutputWaitMeter], logger: Logger
     ) throws {
         guard let registry else { return }
         let heartbeat = self.heartbeat
+        let process = ProcessMetrics(factory: factory)
         do {
             server = try MetricsServer(
                 address: address, registry: registry,
@@ -55,6 +59,10 @@ struct Observability {
                             MonotonicClock.now() - $0
                         },
                         unreadyAfter: unreadyAfter)
+                },
+                beforeMetrics: {
+                    for meter in outputWaits { meter.publish(at: MonotonicClock.now()) }
+                    process.publish()
                 })
         } catch {
             throw ValidationError("cannot serve --metrics-address \(address): \(error)")

@@ -187,14 +187,16 @@ struct Tail: ParsableCommand {
                     metricsDimensions: names.map { [("source", $0[index])] } ?? [],
                     heartbeat: observability.heartbeat, logger: sourceLogger(index))
                 var output = OTLPOutput(
-                    sender: sender, batching: first.otlp.batching(), scopeVersion: Weft.configuration.version)
+                    sender: sender, batching: first.otlp.batching(), scopeVersion: Weft.version)
                 output.interruption = signals.fd
                 output.handsOverOnlyOnFlush = true
                 collectors.append(try collector(index, output: output, acknowledgements: acknowledgements))
                 senders.append(sender)
                 acknowledgementsOfAll.append(acknowledgements)
             }
-            try first.serve(&observability, acknowledgements: acknowledgementsOfAll, senders: senders, logger: logger)
+            try first.serve(
+                &observability, acknowledgements: acknowledgementsOfAll, senders: senders,
+                outputWaits: collectors.map(\.outputWaits), logger: logger)
             defer {
                 // The collectors already waited --shutdown-timeout for acknowledgements.
                 for sender in senders { sender.close(timeout: 1_000_000_000) }
@@ -235,7 +237,9 @@ struct Tail: ParsableCommand {
             collectors.append(try collector(index, output: output, acknowledgements: acknowledgements))
             acknowledgementsOfAll.append(acknowledgements)
         }
-        try first.serve(&observability, acknowledgements: acknowledgementsOfAll, senders: [], logger: logger)
+        try first.serve(
+            &observability, acknowledgements: acknowledgementsOfAll, senders: [],
+            outputWaits: collectors.map(\.outputWaits), logger: logger)
         var reopened: (old: Int32, new: Int32, moved: Int)?
         try Collector.run(
             &collectors, clock: SystemClock(), signals: signals, statsInterval: statsInterval,
@@ -278,14 +282,14 @@ struct Tail: ParsableCommand {
     /// Serves /metrics, /healthz and /readyz at --metrics-address, if given.
     private func serve(
         _ observability: inout Observability, acknowledgements: [Acknowledgements], senders: [OTLPSender],
-        logger: Logger
+        outputWaits: [OutputWaitMeter], logger: Logger
     ) throws {
         guard let metricsAddress else { return }
         // The loop turns at least every --poll-interval; outputs that push back beat every second while they wait.
         let liveWindow = max(30_000_000_000, 4 * pollInterval.nanoseconds, 4 * globInterval.nanoseconds)
         try observability.serve(
             at: metricsAddress, liveWindow: liveWindow, unreadyAfter: unreadyAfter.nanoseconds,
-            acknowledgements: acknowledgements, senders: senders, logger: logger)
+            acknowledgements: acknowledgements, senders: senders, outputWaits: outputWaits, logger: logger)
     }
 
     /// The sender's counters as logfmt fields.
@@ -371,6 +375,7 @@ struct Tail: ParsableCommand {
             ("pending_bytes", "\(pipeline.engine.pendingByteCount)"),
             ("output_bytes", "\(output?.bytesWritten ?? 0)"),
             ("output_write_ms", "\((output?.writeNanoseconds ?? 0) / 1_000_000)"),
+            ("output_wait_ms", "\(collector.outputWaitNanoseconds / 1_000_000)"),
         ]
         for reason in FlushReason.allCases where engine.recordsByReason[Int(reason.rawValue)] > 0 {
             fields.append(("records_\(reason.name)", "\(engine.recordsByReason[Int(reason.rawValue)])"))

@@ -21,12 +21,15 @@ struct Weft: ParsableCommand {
               weft replay --flush-timeout 2s capture.log
               weft parsers test my-rules.yaml sample.log --expect sample.expected.jsonl
             """,
-        version: "0.1.0",
+        version: "weft \(version) (commit \(BuildInfo.commit))",
         subcommands: [
             Filter.self, Tail.self, Run.self, ConfigCommand.self, Replay.self, Parsers.self, Completions.self,
         ],
         defaultSubcommand: Filter.self
     )
+
+    /// The release; also the OTLP scope's version on every record shipped.
+    static let version = "0.1.0"
 
     /// Exit codes: 0 done, 1 a runtime error (an input, output or endpoint failed), 2 a usage error (an unknown or
     /// invalid option, a bad configuration value) instead of argument-parser's 64.

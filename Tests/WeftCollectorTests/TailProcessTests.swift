@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WeftTestSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -201,7 +202,9 @@ import Testing
         #expect(readWhenBlocked < 16 << 20, "read \(readWhenBlocked) bytes of 55 MB while its output was blocked")
         let savedOffset = Self.checkpointOffsets(scratch.path("state/checkpoints.json")).values.max() ?? 0
         #expect(savedOffset <= readWhenBlocked)
-        #expect(rssWhenBlocked > 0 && rssWhenBlocked < 64 << 20, "VmRSS \(rssWhenBlocked) bytes while blocked")
+        #expect(
+            rssWhenBlocked > 0 && (!memoryIsMeasurable || rssWhenBlocked < 64 << 20),
+            "VmRSS \(rssWhenBlocked) bytes while blocked")
 
         // Drain: every line arrives, once, in order.
         let drained = Drain(fd: stdout.fileHandleForReading.fileDescriptor)
@@ -219,7 +222,7 @@ import Testing
         let numbers = drained.leadingNumbers()
         #expect(numbers.count == total)
         #expect(numbers == Array(0..<total), "records out of order, missing or repeated")
-        #expect(highWater > 0 && highWater < 64 << 20, "VmHWM \(highWater) bytes")
+        #expect(highWater > 0 && (!memoryIsMeasurable || highWater < 64 << 20), "VmHWM \(highWater) bytes")
         print(
             "TailProcessTests.backpressure: read \(readWhenBlocked) bytes before blocking (of \(total * lineLength)), "
                 + "VmRSS \(rssWhenBlocked >> 10) KiB blocked, VmHWM \(highWater >> 10) KiB")
@@ -312,7 +315,7 @@ import Testing
             let path = "logs/" + String(format: "f%04d.log", file)
             #expect(byPath[path] == (0..<linesPerFile).map { "INFO file=\(file) line=\($0)" })
         }
-        #expect(highWater > 0 && highWater < 64 << 20, "VmHWM \(highWater) bytes")
+        #expect(highWater > 0 && (!memoryIsMeasurable || highWater < 64 << 20), "VmHWM \(highWater) bytes")
         print("TailProcessTests.thousand: \(files) files open, VmHWM \(highWater >> 10) KiB (debug build)")
     }
 

@@ -62,6 +62,34 @@ import WeftMetricsServer
         #expect(head.status == 200 && head.body.isEmpty)
     }
 
+    /// The hook runs before every /metrics answer (and only then), so what it records is in that very answer: how a
+    /// collector blocked on its output still shows its wait and the process' memory.
+    @Test func beforeMetricsRunsBeforeEachScrape() async throws {
+        let registry = PrometheusCollectorRegistry()
+        let gauge = Gauge(label: "weft_test_scrapes", factory: PrometheusMetricsFactory(registry: registry))
+        let scrapes = Mutex(0)
+        let server = try MetricsServer(
+            address: "127.0.0.1:0", registry: registry, health: { .init(ok: true, detail: "") },
+            readiness: { .init(ok: true, detail: "") },
+            beforeMetrics: {
+                gauge.record(
+                    scrapes.withLock {
+                        $0 += 1; return $0
+                    })
+            })
+        defer { server.close() }
+        let base = "http://\(server.address)"
+        func scraped() async throws -> Double? {
+            let line = try await Self.get(base + "/metrics").body.split(separator: "\n").first {
+                $0.hasPrefix("weft_test_scrapes ")
+            }
+            return line.flatMap { Double($0.split(separator: " ")[1]) }
+        }
+        #expect(try await scraped() == 1)
+        _ = try await Self.get(base + "/healthz")
+        #expect(try await scraped() == 2)
+    }
+
     @Test func aTakenPortOrABadAddressIsAClearError() throws {
         let registry = PrometheusCollectorRegistry()
         let first = try MetricsServer(

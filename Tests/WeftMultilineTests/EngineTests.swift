@@ -297,7 +297,7 @@ import WeftTestSupport
             Traceback (most recent call last):
               File "a.py", line 1, in <module>
             ValueError: bad
-            more of the message
+            details: more of the message
             """
         let java = """
             java.lang.IllegalStateException: boom
@@ -343,15 +343,16 @@ import WeftTestSupport
         // With the window off (0), the pause does not count.
         var off = MultilineConfiguration()
         off.burstWindow = 0
-        #expect(try timed(trace + [("more of the message", 1000)], configuration: off).count == 1)
-        #expect(try timed(trace + [("more of the message", 1000)]).count == 2)
+        #expect(try timed(trace + [("details: more of the message", 1000)], configuration: off).count == 1)
+        #expect(try timed(trace + [("details: more of the message", 1000)]).count == 2)
     }
 
     @Test func aLogLinePrintedWellBeforeADumpIsNotItsHeader() throws {
         let dump: [(String, Int64)] = [
             ("goroutine 1 [running]:", 0), ("main.main()", 0), ("\t/app/main.go:5 +0x1d", 0),
         ]
-        let line = "2026/03/14 08:59:57 worker 6: processed 95 jobs in 6.404s"
+        // A line that says what failed, so only time decides (OrdinaryAfterTraceTests: one that does not never does).
+        let line = "2026/03/14 08:59:57 failed: reconcile 1042: runtime error: integer divide by zero"
         let early = try timed([(line, -3000)] + dump)
         #expect(early.map(\.body) == [line, "goroutine 1 [running]:\nmain.main()\n\t/app/main.go:5 +0x1d"])
         let introducing = try timed([(line, -1)] + dump)
@@ -372,7 +373,7 @@ import WeftTestSupport
         var harness = try EngineHarness()
         harness.pushLines("Traceback (most recent call last):\n  File \"a.py\", line 1, in <module>\nValueError: bad")
         harness.clock.advance(byMilliseconds: 600)  // under the flush timeout, over the burst window
-        harness.push("more of the message")
+        harness.push("details: more of the message")
         #expect(harness.finish().count == 2)
     }
 
@@ -390,7 +391,8 @@ import WeftTestSupport
         }
         _ = harness.finish()
         #expect(
-            reasons.first == "gap 412 ms > burst window: a weak rule does not join (state python.message)", "\(reasons)"
+            reasons.first == "gap 412 ms > burst window: a weak rule does not join (state python.message_first)",
+            "\(reasons)"
         )
     }
 
@@ -414,7 +416,7 @@ import WeftTestSupport
         let records = try EngineHarness.records(trace + "\n" + line)
         #expect(records.map(\.body) == [trace, line])
         // A message that really goes on still joins.
-        #expect(try EngineHarness.records(trace + "\nsecond line of the message").count == 1)
+        #expect(try EngineHarness.records(trace + "\ndetails: the second line of the message").count == 1)
     }
 
     @Test(arguments: ordinaryLines)

@@ -157,7 +157,27 @@ import WeftSamples
         #expect(try weft(["completions", "tcsh"]).status == 2)
         #expect(try weft(["tail"]).status == 2, "no glob and no --state-dir")
         #expect(try weft(["/nonexistent/app.log"]).status == 1)
-        #expect(try weft(["--version"]).stdout.hasPrefix("0.1.0"))
+    }
+
+    /// `weft --version` names the release and the commit the binary was built from (StampCommit, from git at build
+    /// time): a hex commit that this repository knows when built from a checkout, "unknown" only without one.
+    @Test func versionNamesTheCommit() throws {
+        let output = try weft(["--version"]).stdout
+        let match = try #require(output.wholeMatch(of: /weft (\d+\.\d+\.\d+) \(commit ([0-9a-f]{4,40}|unknown)\)\n/))
+        let commit = String(match.output.2)
+        let package = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        guard FileManager.default.fileExists(atPath: package.appendingPathComponent(".git").path),
+            ProcessInfo.processInfo.environment["WEFT_COMMIT"] == nil
+        else { return }
+        #expect(commit != "unknown", "built from a git checkout, so the commit is known")
+        let git = Process()
+        git.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        git.arguments = ["git", "-C", package.path, "cat-file", "-e", commit + "^{commit}"]
+        git.standardError = FileHandle.nullDevice
+        try git.run()
+        git.waitUntilExit()
+        #expect(git.terminationStatus == 0, "\(commit) is not a commit of this repository")
     }
 
     @Test func badRuleFileIsAPreciseError() throws {

@@ -71,6 +71,21 @@ import WeftTestSupport
         #expect(records.last?.time == Timestamp.none)
     }
 
+    /// Found by the pipeline fuzz target: a leading timestamp after April 2262 does not fit Int64 nanoseconds, and its
+    /// arithmetic trapped, ending the process. It is now a line without a time; the lines around it are unharmed.
+    @Test func aLeadingTimestampPastInt64NanosecondsIsNoTime() throws {
+        let input = """
+            5019-11-29 05:03:03,375 INFO far in the future
+            9999-12-31T23:59:59.999999999-23:59 INFO the last one a line can write
+            2026-11-29 05:03:04,500 INFO back to now
+
+            """
+        let (records, _, _) = try Fixtures.run(Array(input.utf8), format: .plain)
+        #expect(records.map(\.body) == input.split(separator: "\n").map(String.init))
+        #expect(records.map(\.time).prefix(2) == [Timestamp.none, Timestamp.none])
+        #expect(records.last?.time == 1_795_928_584_500_000_000)  // 2026-11-29T05:03:04.5Z
+    }
+
     @Test func dockerAttrsBecomeAttributes() throws {
         let input =
             #"{"log":"hello\n","stream":"stdout","attrs":{"tag":"api","env":"prod"},"time":"2026-11-29T05:00:00Z"}"#
