@@ -33,6 +33,10 @@ let toolSettings: [SwiftSetting] = [
     // The hot path crosses module boundaries once per line (framing → decoding → join → multiline → output);
     // cross-module optimization lets the release build specialize and inline across them.
     .unsafeFlags(["-cross-module-optimization"], .when(configuration: .release)),
+    // scripts/build-release optimizes the whole graph for size (-Osize: the dependencies are the HTTP, TLS and
+    // command-line code, none of it per line); Weft's own modules, the hot path among them, stay optimized for speed.
+    // The frontend takes the last optimization flag, and -Xfrontend's come after the driver's.
+    .unsafeFlags(["-Xfrontend", "-O"], .when(configuration: .release)),
 ]
 let swiftSettings = toolSettings + fuzzFlags
 
