@@ -46,8 +46,9 @@ COPY Tests/ Tests/
 #   docker build --build-arg WEFT_COMMIT=$(git rev-parse --short HEAD) -t weft .
 # ("unknown" without it). The StampCommit build-tool plugin reads it from the environment.
 ARG WEFT_COMMIT=unknown
-# The release build as CI makes it (scripts/build-release: the Swift runtime and libstdc++ static, every function in
-# its own section for the linker's --gc-sections; Package.swift adds lld, packed relocations and no exported symbols).
+# The release build as CI makes it (scripts/build-release: the Swift runtime and libstdc++ static, the dependencies
+# at -Osize, every function in its own section for the linker's --gc-sections; Package.swift adds lld, packed
+# relocations and no exported symbols). deploy/README.md measures what each of these saves.
 COPY scripts/build-release scripts/
 RUN WEFT_COMMIT="$WEFT_COMMIT" WEFT_ENSURE_DEPS=0 scripts/build-release \
     && install -m 0755 "$(swift build -c release --product weft --static-swift-stdlib --show-bin-path)/weft" /weft

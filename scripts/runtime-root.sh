@@ -4,7 +4,7 @@
 # What goes in is exactly what the Dockerfile's final (FROM scratch) stage holds, because the Dockerfile runs this
 # script to make it:
 #   /usr/bin/weft                      the release binary, Swift runtime linked statically (scripts/build-release),
-#                                      stripped of debug information and symbols (84.0 MB -> 26.4 MB)
+#                                      stripped of debug information and symbols (80.4 MB -> 24.6 MB)
 #   every shared library `ldd` names   at the path ldd names, symlinks resolved (PCRE2, zlib, libyaml, glibc, ...)
 #   the dynamic loader                 at the binary's PT_INTERP path
 #   /etc/ssl/certs/ca-certificates.crt for https:// OTLP endpoints (NIOSSL reads the system bundle there)
@@ -107,7 +107,7 @@ copy() {
     install -D -m "${3:-0644}" "$(readlink -f "$1")" "$root$2"
 }
 
-# Stripped: the debug information (41.7 MB) and the symbol table (16.0 MB) are of no use without a debugger and the
+# Stripped: the debug information (39.7 MB) and the symbol table (16.1 MB) are of no use without a debugger and the
 # toolchain's swift-backtrace, neither of which the image has. Keep the unstripped build for symbolicating.
 install -d "$root/usr/bin"
 strip --strip-all -o "$root/usr/bin/weft" "$(readlink -f "$binary")" || fail "strip $binary"
