@@ -154,7 +154,7 @@ let package = Package(
         .target(name: "WeftConfig", dependencies: ["WeftYAML"], swiftSettings: swiftSettings),
         // Weft's own log: swift-log's handler writing logfmt or JSON lines to stderr, rate-limited per message.
         .target(
-            name: "WeftLog", dependencies: [.product(name: "Logging", package: "swift-log")],
+            name: "WeftLog", dependencies: ["WeftCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         // `/metrics` (Prometheus text format from swift-prometheus' registry), `/healthz` and `/readyz`, on SwiftNIO.
         .target(
@@ -248,7 +248,7 @@ let package = Package(
         .testTarget(
             name: "WeftMetricsServerTests",
             dependencies: [
-                "WeftMetricsServer", .product(name: "Prometheus", package: "swift-prometheus"),
+                "WeftMetricsServer", "WeftCore", .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),

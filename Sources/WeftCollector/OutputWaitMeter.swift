@@ -1,5 +1,6 @@
 import CoreMetrics
 import Synchronization
+import WeftCore
 
 /// The time a collector's reading is paused for its output (in the output's flush: writing to a slow reader, or
 /// waiting for room in a full OTLP queue), readable from any thread while a wait is still going on.
@@ -15,7 +16,7 @@ public final class OutputWaitMeter: Sendable {
     private let waitingSince = Atomic<Int64>(-1)
     /// Nanoseconds already added to the counter.
     private let published = Atomic<Int64>(0)
-    private let counter = Mutex<FloatingPointCounter?>(nil)
+    private let counter = Locked<FloatingPointCounter?>(nil)
 
     public init() {}
 

@@ -1,5 +1,3 @@
-import Synchronization
-
 /// The completion side of an output: which records are durable, or why they will never be.
 ///
 /// Modelled on SwiftNIO's write promises, with one watermark instead of a promise per record: records are
@@ -23,7 +21,7 @@ public final class Acknowledgements: Sendable {
         var waiters: [(sequence: UInt64, continuation: CheckedContinuation<Void, any Error>)] = []
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     public init() {}
 

@@ -1,5 +1,5 @@
 import Logging
-import Synchronization
+import WeftCore
 import WeftIO
 
 #if canImport(Glibc)
@@ -17,7 +17,7 @@ import WeftIO
 public final class DeadLetterDirectory: Sendable {
     public let path: String
     public let maxBytes: Int64
-    private let state = Mutex((files: [(name: String, size: Int64)](), total: Int64(0), evicted: 0))
+    private let state = Locked((files: [(name: String, size: Int64)](), total: Int64(0), evicted: 0))
     private let logger: Logger
 
     /// Creates the directory if needed and takes stock of what is in it.

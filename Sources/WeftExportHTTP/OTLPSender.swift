@@ -163,7 +163,7 @@ public final class OTLPSender: Sendable {
         var statistics = SenderStatistics()
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
     private let slots: DispatchSemaphore
     private let items = DispatchSemaphore(value: 0)
     /// Signalled to cut a backoff wait short when closing.

@@ -1,4 +1,3 @@
-import Synchronization
 import WeftCore
 import WeftOutput
 
@@ -252,8 +251,8 @@ public struct WriteError: Error, Equatable, Sendable, CustomStringConvertible {
 /// One descriptor written by several ``FileOutput``s in turn (on one thread): which of them, if any, has left a
 /// record half written.
 public final class SharedDescriptor: Sendable {
-    private let holder = Mutex<Int?>(nil)
-    private let slots = Mutex(0)
+    private let holder = Locked<Int?>(nil)
+    private let slots = Locked(0)
 
     public init() {}
 

@@ -1,5 +1,5 @@
 import Logging
-import Synchronization
+import WeftCore
 
 #if canImport(Glibc)
     import Glibc
@@ -74,7 +74,7 @@ private final class Sink: Sendable {
     }
 
     /// By level and message: the lines of one kind of event, whatever their metadata.
-    private let windows = Mutex<[String: Window]>([:])
+    private let windows = Locked<[String: Window]>([:])
 
     init(
         format: OperatorLogFormat, fd: Int32, rateLimit: OperatorLogHandler.RateLimit,

@@ -1,10 +1,10 @@
 import Logging
-import Synchronization
+import WeftCore
 
 /// A swift-log handler that keeps what it is given, for tests that check what an operator would be told.
 public struct CapturingLogHandler: LogHandler {
     public final class Store: Sendable {
-        private let events = Mutex<[(level: Logger.Level, message: String, metadata: Logger.Metadata)]>([])
+        private let events = Locked<[(level: Logger.Level, message: String, metadata: Logger.Metadata)]>([])
         public init() {}
         public var messages: [String] { events.withLock { $0.map(\.message) } }
         public var all: [(level: Logger.Level, message: String, metadata: Logger.Metadata)] { events.withLock { $0 } }

@@ -1,7 +1,6 @@
 import CoreMetrics
 import Foundation
 import Prometheus
-import Synchronization
 import Testing
 import WeftCore
 import WeftExport
@@ -132,7 +131,7 @@ final class Receiver {
     @Test func theNextBatchIsCompressedWhileOneIsInFlight() async throws {
         let receiver = try Receiver(script: "stall:3,503,200")
         let acknowledgements = Acknowledgements()
-        let compressed = Mutex<[String]>([])
+        let compressed = Locked<[String]>([])
         var endpoint = OTLPEndpoint(url: receiver.url)
         endpoint.compression = .gzip
         // Real gzip (the receiver undoes it), noting what it compressed.

@@ -310,7 +310,9 @@ extension TailToOTLPTests {
         #expect((samples["weft_backpressure_seconds_total"] ?? 0) >= 2, "backpressure \(samples)")
         let published = samples["process_resident_memory_bytes"] ?? 0
         #expect(abs(published - Double(after.rss)) < Double(4 << 20), "published RSS \(published), VmRSS \(after.rss)")
-        #expect(!memoryIsMeasurable || abs(after.rss - before.rss) < 2 << 20, "RSS moved from \(before.rss) to \(after.rss)")
+        #expect(
+            !memoryIsMeasurable || abs(after.rss - before.rss) < 2 << 20, "RSS moved from \(before.rss) to \(after.rss)"
+        )
         #expect(!memoryIsMeasurable || after.peak < 64 << 20, "peak RSS \(after.peak) bytes")
         #expect(Self.get(base + "/healthz")?.status == 200)
     }

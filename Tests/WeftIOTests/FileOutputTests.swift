@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import Testing
 import WeftCore
 import WeftIO
@@ -272,7 +271,7 @@ import WeftOutput
                     flushReason: .nextRecord, sequence: 1))
         }
         // Two seconds into the wait, how long ago was the last beat?
-        let age = Mutex<Int64>(-1)
+        let age = Locked<Int64>(-1)
         let sampled = DispatchSemaphore(value: 0)
         Thread {
             usleep(2_000_000)

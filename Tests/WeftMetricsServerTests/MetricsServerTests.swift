@@ -3,8 +3,8 @@ import CoreMetrics
 import NIOCore
 import NIOHTTP1
 import Prometheus
-import Synchronization
 import Testing
+import WeftCore
 import WeftMetricsServer
 
 /// The metrics server over real loopback HTTP: the registry at /metrics, the probes at /healthz and /readyz.
@@ -31,7 +31,7 @@ import WeftMetricsServer
         Counter(label: "weft_test_records_total", dimensions: [("parser", "java")], factory: factory)
             .increment(by: 3)
         Timer(label: "weft_test_duration_seconds", factory: factory).recordMilliseconds(30)
-        let healthy = Mutex(true)
+        let healthy = Locked(true)
         let server = try MetricsServer(
             address: "127.0.0.1:0", registry: registry,
             health: { ProbeResult(ok: healthy.withLock { $0 }, detail: "loop") },
@@ -67,7 +67,7 @@ import WeftMetricsServer
     @Test func beforeMetricsRunsBeforeEachScrape() async throws {
         let registry = PrometheusCollectorRegistry()
         let gauge = Gauge(label: "weft_test_scrapes", factory: PrometheusMetricsFactory(registry: registry))
-        let scrapes = Mutex(0)
+        let scrapes = Locked(0)
         let server = try MetricsServer(
             address: "127.0.0.1:0", registry: registry, health: { .init(ok: true, detail: "") },
             readiness: { .init(ok: true, detail: "") },
