@@ -19,10 +19,12 @@ ARG SWIFT_IMAGE=swift:6.3-bookworm
 
 FROM ${SWIFT_IMAGE} AS build
 
-# PCRE2 and zlib headers for the C targets (found through pkg-config), and the CA bundle that goes into the image.
+# PCRE2, zlib and libyaml headers for the C targets (found through pkg-config), and the CA bundle that goes into the
+# image. Their shared libraries (libpcre2-8.so.0, libz.so.1, libyaml-0.so.2) come along with the -dev packages;
+# runtime-root.sh copies them into the runtime root because `ldd` names them.
 RUN export DEBIAN_FRONTEND=noninteractive DEBCONF_NONINTERACTIVE_SEEN=true \
     && apt-get -q update \
-    && apt-get -q install -y --no-install-recommends libpcre2-dev zlib1g-dev pkg-config ca-certificates \
+    && apt-get -q install -y --no-install-recommends libpcre2-dev zlib1g-dev libyaml-dev pkg-config ca-certificates \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
@@ -44,7 +46,11 @@ COPY Tests/ Tests/
 #   docker build --build-arg WEFT_COMMIT=$(git rev-parse --short HEAD) -t weft .
 # ("unknown" without it). The StampCommit build-tool plugin reads it from the environment.
 ARG WEFT_COMMIT=unknown
-RUN WEFT_COMMIT="$WEFT_COMMIT" swift build -c release --product weft --static-swift-stdlib \
+# The release build as CI makes it (scripts/build-release: the Swift runtime and libstdc++ static, the dependencies
+# at -Osize, every function in its own section for the linker's --gc-sections; Package.swift adds lld, packed
+# relocations and no exported symbols). deploy/README.md measures what each of these saves.
+COPY scripts/build-release scripts/
+RUN WEFT_COMMIT="$WEFT_COMMIT" WEFT_ENSURE_DEPS=0 scripts/build-release \
     && install -m 0755 "$(swift build -c release --product weft --static-swift-stdlib --show-bin-path)/weft" /weft
 
 # 3. The runtime root, assembled by the script CI runs and proves (scripts/runtime-root.sh: chroot as uid 65532,

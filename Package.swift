@@ -10,7 +10,6 @@ let argumentParser = Package.Dependency.package(
     url: "https://github.com/apple/swift-argument-parser",
     from: "1.5.0"
 )
-let yams = Package.Dependency.package(url: "https://github.com/jpsim/Yams", from: "6.0.0")
 // OTLP/HTTP export: a maintained HTTP client (keep-alive pool, timeouts, TLS with the system's CA store).
 let asyncHTTPClient = Package.Dependency.package(
     url: "https://github.com/swift-server/async-http-client", from: "1.37.0")
@@ -34,8 +33,23 @@ let toolSettings: [SwiftSetting] = [
     // The hot path crosses module boundaries once per line (framing → decoding → join → multiline → output);
     // cross-module optimization lets the release build specialize and inline across them.
     .unsafeFlags(["-cross-module-optimization"], .when(configuration: .release)),
+    // scripts/build-release optimizes the whole graph for size (-Osize: the dependencies are the HTTP, TLS and
+    // command-line code, none of it per line); Weft's own modules, the hot path among them, stay optimized for speed.
+    // The frontend takes the last optimization flag, and -Xfrontend's come after the driver's.
+    .unsafeFlags(["-Xfrontend", "-O"], .when(configuration: .release)),
 ]
 let swiftSettings = toolSettings + fuzzFlags
+
+// The release executable's link (issue 15: the image's size; deploy/README.md has the measurements). lld, from the
+// Swift toolchain, because it packs the relative relocations that a position-independent executable needs
+// (`-z pack-relative-relocs`, DT_RELR: 1.8 MB of .rela.dyn becomes 15 kB; needs glibc 2.36, which Debian 12 and the
+// image have). `--no-export-dynamic` undoes the `-export-dynamic` of Swift's static-stdlib link arguments: Weft loads
+// no plugins that would look its symbols up, and an exported symbol is one `--gc-sections` must keep.
+let releaseLinkerSettings: [LinkerSetting] = [
+    .unsafeFlags(
+        ["-use-ld=lld", "-Xlinker", "--no-export-dynamic", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"],
+        .when(platforms: [.linux], configuration: .release))
+]
 
 let package = Package(
     name: "weft",
@@ -51,7 +65,7 @@ let package = Package(
             ]
         ),
     ],
-    dependencies: [argumentParser, yams, asyncHTTPClient, nio, nioSSL, log, metrics, prometheus],
+    dependencies: [argumentParser, asyncHTTPClient, nio, nioSSL, log, metrics, prometheus],
     targets: [
         // PCRE2, found through pkg-config (Debian: libpcre2-dev).
         .systemLibrary(
@@ -66,10 +80,19 @@ let package = Package(
         .target(name: "WeftFraming", dependencies: ["WeftCore"], swiftSettings: swiftSettings),
         .target(name: "WeftDecoding", dependencies: ["WeftCore", "CWeftSIMD"], swiftSettings: swiftSettings),
         .target(name: "WeftJoin", dependencies: ["WeftCore"], swiftSettings: swiftSettings),
+        // libyaml, found through pkg-config (Debian: libyaml-dev; at run time libyaml-0-2).
+        .systemLibrary(
+            name: "CYAML",
+            pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"])]
+        ),
+        // YAML documents as nodes with line and column, on libyaml, bounded for untrusted input. A binding of our
+        // own instead of Yams, which imports the full Foundation on Linux and so linked its ICU data (34 MB) into
+        // the static binary. Uninstrumented in fuzzing builds, like WeftRules: the build-time tool links both.
+        .target(name: "WeftYAML", dependencies: ["CYAML"], swiftSettings: toolSettings),
         // Rule files: the YAML format, parsed and validated (used at build time to embed the built-ins, and at run
         // time for users' own files).
-        .target(
-            name: "WeftRules", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: toolSettings),
+        .target(name: "WeftRules", dependencies: ["WeftYAML"], swiftSettings: toolSettings),
         .target(
             name: "WeftMultiline",
             dependencies: ["WeftCore", "WeftRegex", "WeftRules"],
@@ -128,8 +151,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // `weft run --config`: the YAML configuration, every key one of `weft tail`'s flags, with line and column.
-        .target(
-            name: "WeftConfig", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
+        .target(name: "WeftConfig", dependencies: ["WeftYAML"], swiftSettings: swiftSettings),
         // Weft's own log: swift-log's handler writing logfmt or JSON lines to stderr, rate-limited per message.
         .target(
             name: "WeftLog", dependencies: ["WeftCore", .product(name: "Logging", package: "swift-log")],
@@ -162,6 +184,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings,
+            linkerSettings: releaseLinkerSettings,
             plugins: ["StampCommit"]
         ),
 
@@ -215,6 +238,7 @@ let package = Package(
             exclude: ["Support"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "WeftYAMLTests", dependencies: ["WeftYAML"], swiftSettings: swiftSettings),
         .testTarget(name: "WeftConfigTests", dependencies: ["WeftConfig"], swiftSettings: swiftSettings),
         .testTarget(
             name: "WeftLogTests",

@@ -1,4 +1,4 @@
-import Yams
+import WeftYAML
 
 /// One problem in a configuration file, where it is and what to do about it.
 public struct ConfigDiagnostic: Error, Sendable, Equatable, CustomStringConvertible {
@@ -128,16 +128,11 @@ public struct ConfigFile: Sendable {
         check: @escaping ([String]) -> String? = { _ in nil }
     ) -> Result<ConfigFile, ConfigErrors> {
         var reader = Reader(file: file, environment: environment, check: check)
-        let root: Node?
+        let root: YAMLNode?
         do {
-            root = try Yams.compose(yaml: text)
-        } catch let error as YamlError {
-            return .failure(ConfigErrors(diagnostics: [reader.diagnostic(for: error)]))
+            root = try YAMLParser().parse(text)
         } catch {
-            return .failure(
-                ConfigErrors(diagnostics: [
-                    ConfigDiagnostic(file: file, line: 1, column: 1, message: "\(error)", hint: nil)
-                ]))
+            return .failure(ConfigErrors(diagnostics: [reader.diagnostic(for: error)]))
         }
         guard let root, let mapping = root.mapping else {
             reader.fail(root, "the configuration must be a mapping of keys to values", hint: "see deploy/weft.yaml")
@@ -162,29 +157,24 @@ struct Reader {
     let check: ([String]) -> String?
     var diagnostics: [ConfigDiagnostic] = []
 
-    mutating func fail(_ node: Node?, _ message: String, hint: String? = nil) {
+    mutating func fail(_ node: YAMLNode?, _ message: String, hint: String? = nil) {
         let mark = node?.mark
         diagnostics.append(
             ConfigDiagnostic(
                 file: file, line: mark?.line ?? 1, column: mark?.column ?? 1, message: message, hint: hint))
     }
 
-    func diagnostic(for error: YamlError) -> ConfigDiagnostic {
-        switch error {
-        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
-            .composer(_, let problem, let mark, _):
-            return ConfigDiagnostic(
-                file: file, line: mark.line, column: mark.column, message: "not valid YAML: \(problem)", hint: nil)
-        default:
-            return ConfigDiagnostic(file: file, line: 1, column: 1, message: "not valid YAML: \(error)", hint: nil)
-        }
+    func diagnostic(for error: YAMLError) -> ConfigDiagnostic {
+        ConfigDiagnostic(
+            file: file, line: error.mark.line, column: error.mark.column, message: "not valid YAML: \(error.problem)",
+            hint: nil)
     }
 
-    mutating func read(_ root: Node.Mapping) -> ConfigFile? {
+    mutating func read(_ root: YAMLMapping) -> ConfigFile? {
         var stateDirectory: String?
         var global: [String] = []
         var defaults: [String] = []
-        var sourceNodes: Node?
+        var sourceNodes: YAMLNode?
         for (keyNode, value) in root {
             let key = keyNode.string ?? ""
             switch key {
@@ -230,7 +220,7 @@ struct Reader {
         return ConfigFile(stateDirectory: stateDirectory, globalArguments: global, sources: sources)
     }
 
-    mutating func source(_ node: Node, defaults: [String]) -> ConfigFile.Source? {
+    mutating func source(_ node: YAMLNode, defaults: [String]) -> ConfigFile.Source? {
         guard let mapping = node.mapping else {
             fail(node, "a source must be a mapping", hint: "name: pods, paths: ['/var/log/pods/*/*/*.log']")
             return nil
@@ -267,10 +257,10 @@ struct Reader {
         }
         guard let name, !globs.isEmpty else { return nil }
         return ConfigFile.Source(
-            name: name, globs: globs, arguments: arguments, line: node.mark?.line ?? 1, column: node.mark?.column ?? 1)
+            name: name, globs: globs, arguments: arguments, line: node.mark.line, column: node.mark.column)
     }
 
-    mutating func output(_ node: Node) -> [String] {
+    mutating func output(_ node: YAMLNode) -> [String] {
         guard let mapping = node.mapping else {
             fail(node, "output must be a mapping", hint: "file: - or otlp: {endpoint: ...}")
             return []
@@ -300,7 +290,7 @@ struct Reader {
     }
 
     /// The flags of one key, checked as the command line checks them.
-    mutating func flags(_ kind: ConfigFile.Kind, _ value: Node, key: String) -> [String] {
+    mutating func flags(_ kind: ConfigFile.Kind, _ value: YAMLNode, key: String) -> [String] {
         var result: [String] = []
         switch kind {
         case .value(let flag):
@@ -339,7 +329,7 @@ struct Reader {
     }
 
     /// A scalar value with `${NAME}` replaced.
-    mutating func scalar(_ node: Node, key: String) -> String? {
+    mutating func scalar(_ node: YAMLNode, key: String) -> String? {
         guard let scalar = node.scalar else {
             fail(node, "\(key) must be a single value, not a \(node.mapping != nil ? "mapping" : "list")")
             return nil
@@ -347,7 +337,7 @@ struct Reader {
         return substitute(scalar.string, at: node)
     }
 
-    mutating func list(_ node: Node, key: String) -> [String] {
+    mutating func list(_ node: YAMLNode, key: String) -> [String] {
         if node.scalar != nil { return scalar(node, key: key).map { [$0] } ?? [] }
         guard let sequence = node.sequence else {
             fail(node, "\(key) must be a list", hint: "[a, b] or one item per line starting with -")
@@ -356,7 +346,7 @@ struct Reader {
         return sequence.compactMap { scalar($0, key: key) }
     }
 
-    mutating func substitute(_ text: String, at node: Node) -> String? {
+    mutating func substitute(_ text: String, at node: YAMLNode) -> String? {
         guard text.contains("$") else { return text }
         var result = ""
         var rest = Substring(text)
@@ -382,7 +372,7 @@ struct Reader {
         return result + rest
     }
 
-    mutating func unknown(_ keyNode: Node, in section: String) {
+    mutating func unknown(_ keyNode: YAMLNode, in section: String) {
         let key = keyNode.string ?? "?"
         let known = ConfigFile.sections.first { $0.path == section }?.keys ?? []
         var hint: String?

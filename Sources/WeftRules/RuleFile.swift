@@ -1,4 +1,4 @@
-import Yams
+import WeftYAML
 
 /// A parser as written in a rule file: states, and in each state an ordered list of (regex → next state).
 ///
@@ -72,16 +72,16 @@ public struct RuleFile: Sendable, Equatable {
 
     /// Parses and validates a rule file's text.
     public static func parse(_ text: String, origin: String) throws(RuleFileError) -> RuleFile {
-        let node: Node?
+        let node: YAMLNode?
         do {
-            node = try Yams.compose(yaml: text)
+            node = try YAMLParser().parse(text)
         } catch {
             throw RuleFileError(origin: origin, location: "", message: "not valid YAML: \(error)")
         }
         guard let root = node?.mapping else {
             throw RuleFileError(origin: origin, location: "", message: "expected a mapping with name, states")
         }
-        func string(_ key: String, in map: Node.Mapping, at location: String) throws(RuleFileError) -> String? {
+        func string(_ key: String, in map: YAMLMapping, at location: String) throws(RuleFileError) -> String? {
             guard let value = map[key] else { return nil }
             guard let scalar = value.scalar else {
                 throw RuleFileError(origin: origin, location: location + key, message: "expected a string")
@@ -145,7 +145,7 @@ public struct RuleFile: Sendable, Equatable {
                 throw RuleFileError(origin: origin, location: "states", message: "state names must be strings")
             }
             var rules: [Rule] = []
-            if value.null == nil {
+            if !value.isNull {
                 guard let sequence = value.sequence else {
                     throw RuleFileError(
                         origin: origin, location: "states.\(stateName)", message: "expected a list of rules")

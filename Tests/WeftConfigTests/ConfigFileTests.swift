@@ -126,6 +126,13 @@ import Testing
         #expect(found.first?.contains("not valid YAML") == true)
     }
 
+    @Test func aRepeatedKeySaysWhereBothAre() {
+        #expect(
+            errors("state_dir: /a\nsources: [{name: a, paths: [x]}]\nstate_dir: /b\n") == [
+                "weft.yaml:3:1: error: not valid YAML: duplicate key 'state_dir' (first at line 1, column 1)"
+            ])
+    }
+
     @Test func editDistance() {
         #expect(WeftConfig.editDistance("flush_timout", "flush_timeout") == 1)
         #expect(WeftConfig.editDistance("", "abc") == 3)
