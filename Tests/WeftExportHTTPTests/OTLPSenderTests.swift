@@ -9,8 +9,9 @@ import WeftTestSupport
 
 @testable import WeftExportHTTP
 
-/// The loopback receiver (Support/otlp_receiver.py), answering as scripted and logging every request.
-final class Receiver {
+/// The loopback receiver (Support/otlp_receiver.py), answering as scripted and logging every request. Its stored
+/// properties are set once; reading what it logged is reading a file, so a test's own thread may ask too.
+final class Receiver: @unchecked Sendable {
     let process = Process()
     let port: Int
     let log: String
@@ -128,37 +129,43 @@ final class Receiver {
 
     /// With compression, a batch queued while the one before it waits for its answer is compressed during that
     /// wait, once each, and everything still goes out in order (retries included).
+    ///
+    /// Nothing here depends on when the test's own task runs (Swift Testing runs other tests beside it, and a loaded
+    /// or sanitized run can keep it waiting for seconds): a thread of its own queues the next batches as soon as the
+    /// first request is at the receiver, which holds its answer for three seconds, and the compressor notes how many
+    /// batches were acknowledged at the moment it compressed each one.
     @Test func theNextBatchIsCompressedWhileOneIsInFlight() async throws {
         let receiver = try Receiver(script: "stall:3,503,200")
         let acknowledgements = Acknowledgements()
-        let compressed = Locked<[String]>([])
+        let compressed = Locked<[(text: String, acknowledged: UInt64)]>([])
         var endpoint = OTLPEndpoint(url: receiver.url)
         endpoint.compression = .gzip
-        // Real gzip (the receiver undoes it), noting what it compressed.
+        // Real gzip (the receiver undoes it), noting what it compressed and when.
         let gzip = try GzipOnSenderThread()
         let sender = try OTLPSender(
             endpoint: endpoint, acknowledgements: acknowledgements, retry: Self.fastRetry, deadLetter: nil,
             compress: { payload in
-                compressed.withLock { $0.append(String(decoding: payload, as: UTF8.self)) }
+                let acknowledged = acknowledgements.acknowledged
+                compressed.withLock { $0.append((String(decoding: payload, as: UTF8.self), acknowledged)) }
                 return gzip.compress(payload)
             }, logger: CapturingLogHandler.silent)
         try sender.enqueue(batch(1))
-        let deadline = ContinuousClock.now + .seconds(20)
-        while receiver.requests.isEmpty && ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(5))
+        let following = [batch(2), batch(3)]
+        let queued = DispatchSemaphore(value: 0)
+        let enqueuer = Thread {
+            let deadline = ContinuousClock.now + .seconds(20)
+            while receiver.requests.isEmpty && ContinuousClock.now < deadline { usleep(2_000) }
+            for batch in following { try? sender.enqueue(batch) }
+            queued.signal()
         }
-        // The first request is at the receiver, which holds its answer for three seconds (long enough for a loaded or
-        // sanitized run to see the compression ahead): queue two more now.
-        try sender.enqueue(batch(2))
-        try sender.enqueue(batch(3))
-        while !compressed.withLock({ $0.contains("payload 2") }) && ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(5))
-        }
-        #expect(acknowledgements.acknowledged == 0, "the second batch was compressed before the first was answered")
+        enqueuer.start()
         try await waitForAcknowledgement(acknowledgements, through: 3)
+        queued.wait()
         sender.close(timeout: 1_000_000_000)
+        let seen = compressed.withLock { $0 }
+        #expect(seen.map(\.text) == ["payload 1", "payload 2", "payload 3"], "each batch once, in order")
         #expect(
-            compressed.withLock { $0 } == ["payload 1", "payload 2", "payload 3"], "each batch once, in order")
+            seen.dropFirst().first?.acknowledged == 0, "the second batch was compressed before the first was answered")
         let bodies = receiver.requests.compactMap { $0["body"] as? String }.map(Self.unhex)
         #expect(bodies == ["payload 1", "payload 2", "payload 2", "payload 3"])
     }
