@@ -42,6 +42,13 @@ public struct CollectorConfiguration: Sendable {
     public var checkpointInterval: Int64 = 1_000_000_000
     /// How long shutdown waits for the output to acknowledge the last records.
     public var shutdownTimeout: Int64 = 10_000_000_000
+    /// Directories beside the globs' own literal directories under which a followed file may lie once its symlinks
+    /// are resolved (``FollowedRoots``); a path that leads elsewhere is not opened. nil follows symlinks anywhere.
+    public var followedRoots: [String]? = CollectorConfiguration.runtimeLogDirectories
+
+    /// Where kubelet's and the runtimes' symlinks lead: `/var/log/containers/*.log` into `/var/log/pods`, and with
+    /// Docker (cri-dockerd) the files under `/var/log/pods` into `/var/lib/docker/containers`.
+    public static let runtimeLogDirectories = ["/var/log/pods", "/var/lib/docker/containers"]
 
     public init(globs: [String], stateDirectory: String) {
         self.globs = globs
@@ -129,6 +136,10 @@ public struct Collector<Output: RecordOutput> {
     private var nextScan: Int64 = 0
     private var nextCheckpointWrite: Int64 = 0
     private var unreadable: Set<String> = []
+    /// Where the followed files may lie (nil: anywhere).
+    private var roots: FollowedRoots?
+    /// Paths found leading out of the roots, with the file they named then: not opened again while they do.
+    private var outside: [String: FileKey] = [:]
     private var descriptorsExhausted = false
     /// Files of the current scan that could not be opened for want of descriptors.
     private var waitingForDescriptors = 0
@@ -175,6 +186,7 @@ public struct Collector<Output: RecordOutput> {
                 ])
         }
         watcher = useInotify ? DirectoryWatcher() : nil
+        roots = configuration.followedRoots.map { FollowedRoots(globs: configuration.globs, extra: $0) }
     }
 
     /// The descriptors a waiting loop should poll besides its own (inotify), if any.
@@ -345,13 +357,18 @@ public struct Collector<Output: RecordOutput> {
         waitingForDescriptors = 0
         let paths = Globs.expand(configuration.globs)
         unreadable.formIntersection(paths)  // paths that went away are not remembered forever
+        roots?.refresh()
+        if !outside.isEmpty {
+            let current = Set(paths)
+            outside = outside.filter { current.contains($0.key) }
+        }
         var open = Set(tailers.map(\.key))
         for path in paths {
             var info = stat()
             guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { continue }
             let key = FileKey(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
             seen.insert(key)
-            if open.contains(key) { continue }
+            if open.contains(key) || outside[path] == key { continue }
             if let done = released[key] {
                 if !isReleased(done, at: path, key: key) {
                     released[key] = nil  // a new file with a let-go file's inode
@@ -424,6 +441,21 @@ public struct Collector<Output: RecordOutput> {
         else {
             close(fd)  // replaced between the scan and the open: the next scan finds the new file
             return false
+        }
+        if let roots {
+            let real = FollowedRoots.realPath(of: fd, path: path)
+            if real.map(roots.contains) != true {
+                close(fd)
+                statistics.openFailures += 1
+                outside[path] = key
+                logger.warning(
+                    "file lies outside the followed directories (a symlink leads out of them); not followed",
+                    metadata: [
+                        "path": "\(path)", "target": "\(real ?? "?")",
+                        "roots": "\(roots.resolved.joined(separator: ","))",
+                    ])
+                return false
+            }
         }
         unreadable.remove(path)
         descriptorsExhausted = false
