@@ -69,6 +69,7 @@ class Writer:
         self.bytes = 0
         self.detached, self.detached_lines = False, 0
         self.next_rotation = 0.0
+        self.waited = False  # its rotation is due but had to wait (not yet open or checkpointed)
         self.fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
         self._new_epoch()
 
@@ -389,6 +390,7 @@ def main():
         writer.next_rotation = started + rng.uniform(*options.rotate_every)
     kills = rotations = rotations_while_down = deferred = postponed_kills = 0
     pending = []
+    postponing, postponed_seconds = 0.0, 0.0
     tick = 0.01
     per_tick = max(1, int(options.rate * tick))
     next_sample = started
@@ -398,11 +400,13 @@ def main():
             writer.write(per_tick)
             if now >= writer.next_rotation and not writer.detached:
                 if writer.method in ("delete", "replace") and not (up and soak.weft_holds(weft.pid, writer.inode())):
-                    deferred += 1  # a file nobody holds open loses its unread lines when it is deleted
+                    writer.waited = True  # a file nobody holds open loses its unread lines when it is deleted
                     continue
                 if not soak.checkpointed(checkpoints, writer):
-                    deferred += 1  # renamed away before weft saved its identity: no restart could find it
+                    writer.waited = True  # renamed away before weft saved its identity: no restart could find it
                     continue
+                deferred += 1 if writer.waited else 0
+                writer.waited = False
                 if writer.method in ("delete", "replace"):
                     # Its last lines must be accepted before weft may be killed: nothing can read them afterwards.
                     pending.append((writer.index, writer.sequence + (20 if writer.method == "delete" else 0) - 1, now))
@@ -415,12 +419,17 @@ def main():
             # A line still not accepted after 20 s will not come (it is counted missing): stop waiting for it.
             pending = [entry for entry in pending if entry[:2] not in seen and now - entry[2] < 20]
             if pending:
-                postponed_kills += 1
+                if not postponing:
+                    postponed_kills += 1
+                    postponing = now
                 next_switch = now + 0.05
         if now >= next_switch:
             if up:
                 weft.stop(signal.SIGKILL)
                 kills += 1
+                if postponing:
+                    postponed_seconds += now - postponing
+                    postponing = 0.0
                 next_switch = now + rng.uniform(*options.down)
             else:
                 start()
@@ -531,9 +540,10 @@ def main():
     print("weft crash consistency: seed %d, %d files at %d lines/s each, %s over OTLP/HTTP, %.0f s writing, "
           "%.1f s to drain" % (options.seed, options.files, options.rate, protocol, writing_seconds, drained))
     print("  weft %s %s" % (binary, " ".join(arguments)))
-    print("  kill -9: %d survived (%d postponed until a deleted or replaced file's last line was accepted); "
-          "weft runs %d; final SIGTERM exit code %d" % (kills, postponed_kills, weft.starts, exit_code))
-    print("  rotations %d (%d while weft was down, %d postponed: not yet open or checkpointed)"
+    print("  kill -9: %d survived (%d postponed, %.1f s in all, until a deleted or replaced file's last line was "
+          "accepted); weft runs %d; final SIGTERM exit code %d"
+          % (kills, postponed_kills, postponed_seconds, weft.starts, exit_code))
+    print("  rotations %d (%d while weft was down, %d delayed until weft had the file open and checkpointed)"
           % (rotations, rotations_while_down, deferred))
     answers = ", ".join("%s %d" % (kind, count) for kind, count in sorted(receiver.answers.items()))
     print("  receiver answers: %s; weft logged %d retries" % (answers, retries))
