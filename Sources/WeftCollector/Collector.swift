@@ -123,6 +123,9 @@ public struct Collector<Output: RecordOutput> {
     private var firstTailer = 0
     /// Files read to their end and let go, by key: not opened again unless they grow.
     private var released: [FileKey: Checkpoint] = [:]
+    /// Files let go since the last ``noteOffsets(now:)``: their final offsets go into one mark, not into every mark
+    /// after (with 100,000 files taking turns, every round would copy them all).
+    private var releasedSinceNote: [Checkpoint] = []
     /// What is saved: the acknowledged offsets.
     private var checkpoints: [FileKey: Checkpoint] = [:]
     private var checkpointsDirty = false
@@ -316,7 +319,12 @@ public struct Collector<Output: RecordOutput> {
                 }
             }
         }
-        guard let rotatedAt = tailers[index].rotatedAt else { return false }
+        guard let rotatedAt = tailers[index].rotatedAt else {
+            // Files wait for a place (--max-open-files, or descriptors): one read to its end and quiet for the
+            // rotate wait gives its place up, and is opened again where it was let go once it grows and a place is
+            // free. Without this, files beyond the limit would wait for ever behind idle ones.
+            return statistics.filesWaiting > 0 && now - tailers[index].lastGrowth >= configuration.rotateWait
+        }
         return now - max(rotatedAt, tailers[index].lastGrowth) >= configuration.rotateWait
     }
 
@@ -332,7 +340,9 @@ public struct Collector<Output: RecordOutput> {
             released[tailer.key] = nil
             if checkpoints.removeValue(forKey: tailer.key) != nil { checkpointsDirty = true }
         } else {
-            released[tailer.key] = Checkpoint(path: tailer.path, identity: tailer.identity, offset: tailer.offset)
+            let checkpoint = Checkpoint(path: tailer.path, identity: tailer.identity, offset: tailer.offset)
+            released[tailer.key] = checkpoint
+            releasedSinceNote.append(checkpoint)
         }
         statistics.filesReleased += 1
     }
@@ -461,7 +471,7 @@ public struct Collector<Output: RecordOutput> {
         descriptorsExhausted = false
         let size = Int64(info.st_size)
         var start: Int64 = 0
-        if let done = released[key] {
+        if let done = released.removeValue(forKey: key) {
             start = min(done.offset, size)  // a released file that grew: only the new bytes
         } else if let checkpoint = checkpoints[key] {
             if checkpoint.identity.matches(fd: fd, device: key.device, inode: key.inode) && checkpoint.offset <= size {
@@ -537,18 +547,31 @@ public struct Collector<Output: RecordOutput> {
     /// Remembers where each file stands now, to be saved once the output acknowledges what was written before.
     private mutating func noteOffsets(now: Int64) {
         var entries: [Checkpoint] = []
-        entries.reserveCapacity(tailers.count + released.count)
+        entries.reserveCapacity(tailers.count + releasedSinceNote.count)
         let settled = pipeline.settledOffsets()  // one pass over the pending records, not one per file
         for tailer in tailers {
             entries.append(Checkpoint(path: tailer.path, identity: tailer.identity, offset: settled[tailer.source]!))
         }
-        entries.append(contentsOf: released.values)
+        entries.append(contentsOf: releasedSinceNote)
+        releasedSinceNote.removeAll()
         if let last = marks.last, last.sequence == pipeline.lastSequence {
-            marks[marks.count - 1].entries = entries  // nothing new was written: the newest mark moves on
+            // Nothing new was written: the newest mark moves on, keeping the files it named that are let go now.
+            var merged: [FileKey: Checkpoint] = [:]
+            for entry in last.entries + entries { merged[FileKey(device: entry.device, inode: entry.inode)] = entry }
+            marks[marks.count - 1].entries = Array(merged.values)
         } else {
             marks.append((pipeline.lastSequence, now, entries))
         }
-        if marks.count > 64 { marks.remove(at: marks.count / 2) }  // a slow output: keep fewer, later marks
+        if marks.count > 64 {
+            // A slow output: keep fewer, later marks. The dropped mark's let-go files move to the next one, whose
+            // acknowledgement covers theirs.
+            let index = marks.count / 2
+            let dropped = marks.remove(at: index)
+            let named = Set(marks[index].entries.map { FileKey(device: $0.device, inode: $0.inode) })
+            marks[index].entries += dropped.entries.filter {
+                !named.contains(FileKey(device: $0.device, inode: $0.inode))
+            }
+        }
     }
 
     /// Moves the acknowledged marks into the saved checkpoints, and saves them when due (or `force`d).

@@ -31,6 +31,7 @@ struct Weft: ParsableCommand {
     /// Exit codes: 0 done, 1 a runtime error (an input, output or endpoint failed), 2 a usage error (an unknown or
     /// invalid option, a bad configuration value) instead of argument-parser's 64.
     static func main() {
+        occupyClosedStandardDescriptors()
         do {
             var command = try parseAsRoot()
             try command.run()
@@ -40,6 +41,21 @@ struct Weft: ParsableCommand {
                 Glibc.exit(2)
             }
             exit(withError: error)
+        }
+    }
+
+    /// A standard descriptor closed at exec (`weft … >&-`) would be taken by the first file Weft opens: records meant
+    /// for stdout would go into the state directory's temporary file or the inotify descriptor, and log lines into
+    /// `--output`. Each closed one is opened on /dev/null first, stdout read-only so that writing records to it fails
+    /// with a clear error (`cannot write to stdout: Bad file descriptor`, exit 1) instead of dropping them.
+    static func occupyClosedStandardDescriptors() {
+        for (descriptor, flags) in [(STDIN_FILENO, O_RDONLY), (STDOUT_FILENO, O_RDONLY), (STDERR_FILENO, O_WRONLY)]
+        where fcntl(descriptor, F_GETFD) == -1 && errno == EBADF {
+            let opened = open("/dev/null", flags)
+            if opened >= 0 && opened != descriptor {
+                dup2(opened, descriptor)
+                close(opened)
+            }
         }
     }
 }
