@@ -267,7 +267,13 @@ class Receiver:
                 except OSError:
                     self.close_connection = True  # the sender was killed while waiting for this answer
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request, client_address):
+                # A connection reset or broken by a kill -9 in the middle of a request: nothing was accepted.
+                receiver.resets += 1
+
+        self.resets = 0
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -546,7 +552,8 @@ def main():
     print("  rotations %d (%d while weft was down, %d delayed until weft had the file open and checkpointed)"
           % (rotations, rotations_while_down, deferred))
     answers = ", ".join("%s %d" % (kind, count) for kind, count in sorted(receiver.answers.items()))
-    print("  receiver answers: %s; weft logged %d retries" % (answers, retries))
+    print("  receiver answers: %s; %d connections broken mid-request; weft logged %d retries"
+          % (answers, receiver.resets, retries))
     print("  lines written %d (%.1f MB); accepted %d, distinct %d" % (written, written_bytes / 1e6, accepted_lines,
                                                                      len(receipts)))
     print("  | method | written | missing |")
