@@ -138,6 +138,8 @@ public struct Collector<Output: RecordOutput> {
     private var scanDue = true
     private var nextScan: Int64 = 0
     private var nextCheckpointWrite: Int64 = 0
+    /// The time of the last round: a round at an earlier time means the wall clock was stepped back.
+    private var lastNow = Int64.min
     private var unreadable: Set<String> = []
     /// Where the followed files may lie (nil: anywhere).
     private var roots: FollowedRoots?
@@ -204,6 +206,8 @@ public struct Collector<Output: RecordOutput> {
     /// flushes the output and moves checkpoints. Returns whether any file had bytes to read (call again at once).
     @discardableResult
     public mutating func step(now: Int64) throws -> Bool {
+        if now < lastNow { clockSteppedBack(by: lastNow - now, to: now) }
+        lastNow = now
         if let watcher {
             let events = watcher.drain()
             if events.structural { scanDue = true }
@@ -233,6 +237,27 @@ public struct Collector<Output: RecordOutput> {
         try commitAcknowledged(now: now, force: false)
         statistics.filesOpen = tailers.count
         return busy
+    }
+
+    /// The wall clock was stepped back (NTP at boot, an operator): the collector's own timers were set in the old
+    /// time and would each wait the step's length (no glob scan, no checkpoint write, no rotated file let go for an
+    /// hour after a step of an hour). They start again from now. The engine's flush timeouts of records pending at
+    /// the step still wait (SECURITY.md, "Failure behaviour").
+    private mutating func clockSteppedBack(by step: Int64, to now: Int64) {
+        scanDue = true
+        nextScan = min(nextScan, now)
+        nextCheckpointWrite = min(nextCheckpointWrite, now)
+        for index in tailers.indices {
+            tailers[index].lastGrowth = min(tailers[index].lastGrowth, now)
+            tailers[index].rotatedAt = tailers[index].rotatedAt.map { min($0, now) }
+            tailers[index].lastChecked = nil
+        }
+        for index in marks.indices { marks[index].at = min(marks[index].at, now) }
+        if step >= 1_000_000_000 {
+            logger.warning(
+                "the wall clock went back; the collector's timers start again from now",
+                metadata: ["step_ms": "\(step / 1_000_000)"])
+        }
     }
 
     /// Reads from one file up to the budget; at its end, looks for truncation and rotation. Returns the bytes read
@@ -661,7 +686,7 @@ public struct Collector<Output: RecordOutput> {
                 for index in collectors.indices { collectors[index].publishMetrics() }
                 nextPublish = now + 1_000_000_000
             }
-            if now >= nextReport, let statsInterval {
+            if let statsInterval, now >= nextReport || now < nextReport - statsInterval {  // or the clock went back
                 for (index, collector) in collectors.enumerated() { report(index, collector) }
                 nextReport = now + statsInterval
             }
