@@ -1,4 +1,5 @@
 import ArgumentParser
+import WeftIO
 
 #if canImport(Glibc)
     import Glibc
@@ -32,16 +33,34 @@ struct Weft: ParsableCommand {
     /// invalid option, a bad configuration value) instead of argument-parser's 64.
     static func main() {
         occupyClosedStandardDescriptors()
+        var parsed: (any ParsableCommand)?
         do {
             var command = try parseAsRoot()
+            parsed = command
             try command.run()
         } catch {
+            if let failure = error as? WriteError, failure.isBrokenPipe, !(parsed is Tail || parsed is Run) {
+                endByBrokenPipe()
+            }
             if exitCode(for: error) == .validationFailure {
                 writeStandardError(fullMessage(for: error) + "\n")
                 Glibc.exit(2)
             }
             exit(withError: error)
         }
+    }
+
+    /// The filter's or replay's reader went away (`weft … | head`): end as SIGPIPE ends `cat`, without a message,
+    /// also when SIGPIPE was ignored by whoever started Weft (the disposition is inherited) and the write failed
+    /// with `EPIPE` instead. `weft tail` reports it and exits 1: there, a lost output is a failure.
+    static func endByBrokenPipe() -> Never {
+        var pipeSignal = sigset_t()
+        sigemptyset(&pipeSignal)
+        sigaddset(&pipeSignal, SIGPIPE)
+        sigprocmask(SIG_UNBLOCK, &pipeSignal, nil)
+        signal(SIGPIPE, SIG_DFL)
+        raise(SIGPIPE)
+        Glibc.exit(128 + SIGPIPE)
     }
 
     /// A standard descriptor closed at exec (`weft … >&-`) would be taken by the first file Weft opens: records meant

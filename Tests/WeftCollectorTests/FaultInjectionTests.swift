@@ -21,16 +21,20 @@ import Testing
     // MARK: - Standard output
 
     /// `weft app.log | head -1`: the filter ends by SIGPIPE without a word, as cat and grep do (status 141 in a
-    /// shell). `weft tail` exits 1 naming the broken pipe, and checkpoints nothing it could not write.
+    /// shell), also when it was started with SIGPIPE ignored (a disposition children inherit). `weft tail` exits 1 naming the broken pipe, and checkpoints nothing it could not write.
     @Test func aReaderThatGoesAwayEndsTheFilterQuietlyAndFailsTheCollector() throws {
         let scratch = try Scratch("epipe")
         defer { scratch.remove() }
         scratch.append("logs/app.log", (0..<50_000).map { "INFO line \($0)\n" }.joined())
 
-        let filter = try Spawned([Self.binary, scratch.path("logs/app.log")], stdout: .brokenPipe, in: scratch)
-        let filterEnd = try filter.wait(timeout: 30)
-        #expect(filterEnd.signal == SIGPIPE)
-        #expect(scratch.read("stderr.txt").isEmpty)
+        for ignored in [true, false] {
+            let filter = try Spawned(
+                [Self.binary, scratch.path("logs/app.log")], stdout: .brokenPipe, ignoringSIGPIPE: ignored,
+                in: scratch)
+            let filterEnd = try filter.wait(timeout: 30)
+            #expect(filterEnd.signal == SIGPIPE)
+            #expect(scratch.read("stderr.txt").isEmpty)
+        }
 
         let tail = try Spawned(
             [Self.binary, "tail", scratch.path("logs/*.log"), "--state-dir", scratch.path("state")],
@@ -399,8 +403,14 @@ import Testing
         let pid: pid_t
 
         /// Starts `arguments` (the executable first); stdin is /dev/null, stderr goes to scratch's stderr.txt unless
-        /// closed, stdout as asked (`.null` by default: scratch's stdout.txt).
-        init(_ arguments: [String], stdout: Output = .null, stderr: Output = .null, in scratch: Scratch) throws {
+        /// closed, stdout as asked (`.null` by default: scratch's stdout.txt). SIGPIPE is default in the child,
+        /// whatever this runner does with it, or ignored (`trap '' PIPE` in a shell that then execs it).
+        init(
+            _ arguments: [String], stdout: Output = .null, stderr: Output = .null, ignoringSIGPIPE: Bool = false,
+            in scratch: Scratch
+        ) throws {
+            let arguments =
+                ignoringSIGPIPE ? ["/bin/sh", "-c", "trap '' PIPE; exec \"$0\" \"$@\""] + arguments : arguments
             var actions = posix_spawn_file_actions_t()
             posix_spawn_file_actions_init(&actions)
             defer { posix_spawn_file_actions_destroy(&actions) }
@@ -426,10 +436,18 @@ import Testing
                 posix_spawn_file_actions_addopen(
                     &actions, 2, scratch.path("stderr.txt"), O_WRONLY | O_CREAT | O_APPEND, 0o644)
             }
+            var attributes = posix_spawnattr_t()
+            posix_spawnattr_init(&attributes)
+            defer { posix_spawnattr_destroy(&attributes) }
+            var defaults = sigset_t()
+            sigemptyset(&defaults)
+            sigaddset(&defaults, SIGPIPE)
+            posix_spawnattr_setsigdefault(&attributes, &defaults)
+            posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF))
             var pid: pid_t = 0
             let argv = arguments.map { strdup($0) } + [nil]
             defer { argv.forEach { free($0) } }
-            let result = posix_spawn(&pid, arguments[0], &actions, nil, argv, environ)
+            let result = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, environ)
             if pipeEnds[1] >= 0 { close(pipeEnds[1]) }
             guard result == 0 else { throw TailProcessTests.Failure("posix_spawn \(arguments[0]): \(result)") }
             self.pid = pid
