@@ -344,6 +344,8 @@ def main():
     parser.add_argument("--protocol", choices=["protobuf", "json"], default="protobuf")
     parser.add_argument("--drain-timeout", type=float, default=90.0,
                         help="seconds to wait for weft to deliver everything once writing stops")
+    parser.add_argument("--pending-timeout", type=float, default=120.0,
+                        help="seconds a kill waits for a deleted or replaced file's last line to be accepted")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     parser.add_argument("--weft-args", default="--flush-timeout 200ms --rotate-wait 1s --checkpoint-interval 300ms "
@@ -397,6 +399,7 @@ def main():
     kills = rotations = rotations_while_down = deferred = postponed_kills = 0
     pending = []
     postponing, postponed_seconds = 0.0, 0.0
+    expired = []
     tick = 0.01
     per_tick = max(1, int(options.rate * tick))
     next_sample = started
@@ -422,8 +425,11 @@ def main():
                 writer.next_rotation = now + rng.uniform(*options.rotate_every)
         if now >= next_switch and up and pending:
             refresh_seen()
-            # A line still not accepted after 20 s will not come (it is counted missing): stop waiting for it.
-            pending = [entry for entry in pending if entry[:2] not in seen and now - entry[2] < 20]
+            # A deleted file's last line still not accepted after --pending-timeout: stop waiting, and say so (the
+            # kill that follows may destroy its unread lines: no collector could read them).
+            expired += [entry for entry in pending if entry[:2] not in seen and now - entry[2] >= options.pending_timeout]
+            pending = [entry for entry in pending
+                       if entry[:2] not in seen and now - entry[2] < options.pending_timeout]
             if pending:
                 if not postponing:
                     postponed_kills += 1
@@ -547,8 +553,9 @@ def main():
           "%.1f s to drain" % (options.seed, options.files, options.rate, protocol, writing_seconds, drained))
     print("  weft %s %s" % (binary, " ".join(arguments)))
     print("  kill -9: %d survived (%d postponed, %.1f s in all, until a deleted or replaced file's last line was "
-          "accepted); weft runs %d; final SIGTERM exit code %d"
-          % (kills, postponed_kills, postponed_seconds, weft.starts, exit_code))
+          "accepted; %d waits gave up after %.0f s); weft runs %d; final SIGTERM exit code %d"
+          % (kills, postponed_kills, postponed_seconds, len(expired), options.pending_timeout, weft.starts,
+             exit_code))
     print("  rotations %d (%d while weft was down, %d delayed until weft had the file open and checkpointed)"
           % (rotations, rotations_while_down, deferred))
     answers = ", ".join("%s %d" % (kind, count) for kind, count in sorted(receiver.answers.items()))
