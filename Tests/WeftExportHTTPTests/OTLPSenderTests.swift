@@ -130,7 +130,7 @@ final class Receiver {
     /// With compression, a batch queued while the one before it waits for its answer is compressed during that
     /// wait, once each, and everything still goes out in order (retries included).
     @Test func theNextBatchIsCompressedWhileOneIsInFlight() async throws {
-        let receiver = try Receiver(script: "stall:1,503,200")
+        let receiver = try Receiver(script: "stall:5,503,200")
         let acknowledgements = Acknowledgements()
         let compressed = Mutex<[String]>([])
         var endpoint = OTLPEndpoint(url: receiver.url)
@@ -148,7 +148,8 @@ final class Receiver {
         while receiver.requests.isEmpty && ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(5))
         }
-        // The first request is at the receiver, which holds its answer for a second: queue two more now.
+        // The first request is at the receiver, which holds its answer for 5 s (a second was too short on a loaded
+        // machine: the sender had not been scheduled to compress before the answer came): queue two more now.
         try sender.enqueue(batch(2))
         try sender.enqueue(batch(3))
         while !compressed.withLock({ $0.contains("payload 2") }) && ContinuousClock.now < deadline {
