@@ -42,6 +42,13 @@ public struct CollectorConfiguration: Sendable {
     public var checkpointInterval: Int64 = 1_000_000_000
     /// How long shutdown waits for the output to acknowledge the last records.
     public var shutdownTimeout: Int64 = 10_000_000_000
+    /// Directories beside the globs' own literal directories under which a followed file may lie once its symlinks
+    /// are resolved (``FollowedRoots``); a path that leads elsewhere is not opened. nil follows symlinks anywhere.
+    public var followedRoots: [String]? = CollectorConfiguration.runtimeLogDirectories
+
+    /// Where kubelet's and the runtimes' symlinks lead: `/var/log/containers/*.log` into `/var/log/pods`, and with
+    /// Docker (cri-dockerd) the files under `/var/log/pods` into `/var/lib/docker/containers`.
+    public static let runtimeLogDirectories = ["/var/log/pods", "/var/lib/docker/containers"]
 
     public init(globs: [String], stateDirectory: String) {
         self.globs = globs
@@ -125,6 +132,9 @@ public struct Collector<Output: RecordOutput> {
     private var firstTailer = 0
     /// Files read to their end and let go, by key: not opened again unless they grow.
     private var released: [FileKey: Checkpoint] = [:]
+    /// Files let go since the last ``noteOffsets(now:)``: their final offsets go into one mark, not into every mark
+    /// after (with 100,000 files taking turns, every round would copy them all).
+    private var releasedSinceNote: [Checkpoint] = []
     /// What is saved: the acknowledged offsets.
     private var checkpoints: [FileKey: Checkpoint] = [:]
     private var checkpointsDirty = false
@@ -137,7 +147,13 @@ public struct Collector<Output: RecordOutput> {
     private var scanDue = true
     private var nextScan: Int64 = 0
     private var nextCheckpointWrite: Int64 = 0
+    /// The time of the last round: a round at an earlier time means the wall clock was stepped back.
+    private var lastNow = Int64.min
     private var unreadable: Set<String> = []
+    /// Where the followed files may lie (nil: anywhere).
+    private var roots: FollowedRoots?
+    /// Paths found leading out of the roots, with the file they named then: not opened again while they do.
+    private var outside: [String: FileKey] = [:]
     private var descriptorsExhausted = false
     /// Files of the current scan that could not be opened for want of descriptors.
     private var waitingForDescriptors = 0
@@ -184,6 +200,7 @@ public struct Collector<Output: RecordOutput> {
                 ])
         }
         watcher = useInotify ? DirectoryWatcher() : nil
+        roots = configuration.followedRoots.map { FollowedRoots(globs: configuration.globs, extra: $0) }
     }
 
     /// The descriptors a waiting loop should poll besides its own (inotify), if any.
@@ -198,6 +215,8 @@ public struct Collector<Output: RecordOutput> {
     /// flushes the output and moves checkpoints. Returns whether any file had bytes to read (call again at once).
     @discardableResult
     public mutating func step(now: Int64) throws -> Bool {
+        if now < lastNow { clockSteppedBack(by: lastNow - now, to: now) }
+        lastNow = now
         if let watcher {
             let events = watcher.drain()
             if events.structural { scanDue = true }
@@ -251,6 +270,27 @@ public struct Collector<Output: RecordOutput> {
         outputWaits.end(at: ended)
         statistics.outputWaitNanoseconds += ended - started
         return ended - started
+    }
+
+    /// The wall clock was stepped back (NTP at boot, an operator): the collector's own timers were set in the old
+    /// time and would each wait the step's length (no glob scan, no checkpoint write, no rotated file let go for an
+    /// hour after a step of an hour). They start again from now. The engine's flush timeouts of records pending at
+    /// the step still wait (SECURITY.md, "Failure behaviour").
+    private mutating func clockSteppedBack(by step: Int64, to now: Int64) {
+        scanDue = true
+        nextScan = min(nextScan, now)
+        nextCheckpointWrite = min(nextCheckpointWrite, now)
+        for index in tailers.indices {
+            tailers[index].lastGrowth = min(tailers[index].lastGrowth, now)
+            tailers[index].rotatedAt = tailers[index].rotatedAt.map { min($0, now) }
+            tailers[index].lastChecked = nil
+        }
+        for index in marks.indices { marks[index].at = min(marks[index].at, now) }
+        if step >= 1_000_000_000 {
+            logger.warning(
+                "the wall clock went back; the collector's timers start again from now",
+                metadata: ["step_ms": "\(step / 1_000_000)"])
+        }
     }
 
     /// Reads from one file up to the budget; at its end, looks for truncation and rotation. Returns the bytes read
@@ -337,7 +377,12 @@ public struct Collector<Output: RecordOutput> {
                 }
             }
         }
-        guard let rotatedAt = tailers[index].rotatedAt else { return false }
+        guard let rotatedAt = tailers[index].rotatedAt else {
+            // Files wait for a place (--max-open-files, or descriptors): one read to its end and quiet for the
+            // rotate wait gives its place up, and is opened again where it was let go once it grows and a place is
+            // free. Without this, files beyond the limit would wait for ever behind idle ones.
+            return statistics.filesWaiting > 0 && now - tailers[index].lastGrowth >= configuration.rotateWait
+        }
         return now - max(rotatedAt, tailers[index].lastGrowth) >= configuration.rotateWait
     }
 
@@ -353,7 +398,9 @@ public struct Collector<Output: RecordOutput> {
             released[tailer.key] = nil
             if checkpoints.removeValue(forKey: tailer.key) != nil { checkpointsDirty = true }
         } else {
-            released[tailer.key] = Checkpoint(path: tailer.path, identity: tailer.identity, offset: tailer.offset)
+            let checkpoint = Checkpoint(path: tailer.path, identity: tailer.identity, offset: tailer.offset)
+            released[tailer.key] = checkpoint
+            releasedSinceNote.append(checkpoint)
         }
         statistics.filesReleased += 1
     }
@@ -378,13 +425,18 @@ public struct Collector<Output: RecordOutput> {
         waitingForDescriptors = 0
         let paths = Globs.expand(configuration.globs)
         unreadable.formIntersection(paths)  // paths that went away are not remembered forever
+        roots?.refresh()
+        if !outside.isEmpty {
+            let current = Set(paths)
+            outside = outside.filter { current.contains($0.key) }
+        }
         var open = Set(tailers.map(\.key))
         for path in paths {
             var info = stat()
             guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { continue }
             let key = FileKey(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
             seen.insert(key)
-            if open.contains(key) { continue }
+            if open.contains(key) || outside[path] == key { continue }
             if let done = released[key] {
                 if !isReleased(done, at: path, key: key) {
                     released[key] = nil  // a new file with a let-go file's inode
@@ -458,11 +510,26 @@ public struct Collector<Output: RecordOutput> {
             close(fd)  // replaced between the scan and the open: the next scan finds the new file
             return false
         }
+        if let roots {
+            let real = FollowedRoots.realPath(of: fd, path: path)
+            if real.map(roots.contains) != true {
+                close(fd)
+                statistics.openFailures += 1
+                outside[path] = key
+                logger.warning(
+                    "file lies outside the followed directories (a symlink leads out of them); not followed",
+                    metadata: [
+                        "path": "\(path)", "target": "\(real ?? "?")",
+                        "roots": "\(roots.resolved.joined(separator: ","))",
+                    ])
+                return false
+            }
+        }
         unreadable.remove(path)
         descriptorsExhausted = false
         let size = Int64(info.st_size)
         var start: Int64 = 0
-        if let done = released[key] {
+        if let done = released.removeValue(forKey: key) {
             start = min(done.offset, size)  // a released file that grew: only the new bytes
         } else if let checkpoint = checkpoints[key] {
             if checkpoint.identity.matches(fd: fd, device: key.device, inode: key.inode) && checkpoint.offset <= size {
@@ -538,18 +605,31 @@ public struct Collector<Output: RecordOutput> {
     /// Remembers where each file stands now, to be saved once the output acknowledges what was written before.
     private mutating func noteOffsets(now: Int64) {
         var entries: [Checkpoint] = []
-        entries.reserveCapacity(tailers.count + released.count)
+        entries.reserveCapacity(tailers.count + releasedSinceNote.count)
         let settled = pipeline.settledOffsets()  // one pass over the pending records, not one per file
         for tailer in tailers {
             entries.append(Checkpoint(path: tailer.path, identity: tailer.identity, offset: settled[tailer.source]!))
         }
-        entries.append(contentsOf: released.values)
+        entries.append(contentsOf: releasedSinceNote)
+        releasedSinceNote.removeAll()
         if let last = marks.last, last.sequence == pipeline.lastSequence {
-            marks[marks.count - 1].entries = entries  // nothing new was written: the newest mark moves on
+            // Nothing new was written: the newest mark moves on, keeping the files it named that are let go now.
+            var merged: [FileKey: Checkpoint] = [:]
+            for entry in last.entries + entries { merged[FileKey(device: entry.device, inode: entry.inode)] = entry }
+            marks[marks.count - 1].entries = Array(merged.values)
         } else {
             marks.append((pipeline.lastSequence, now, entries))
         }
-        if marks.count > 64 { marks.remove(at: marks.count / 2) }  // a slow output: keep fewer, later marks
+        if marks.count > 64 {
+            // A slow output: keep fewer, later marks. The dropped mark's let-go files move to the next one, whose
+            // acknowledgement covers theirs.
+            let index = marks.count / 2
+            let dropped = marks.remove(at: index)
+            let named = Set(marks[index].entries.map { FileKey(device: $0.device, inode: $0.inode) })
+            marks[index].entries += dropped.entries.filter {
+                !named.contains(FileKey(device: $0.device, inode: $0.inode))
+            }
+        }
     }
 
     /// Moves the acknowledged marks into the saved checkpoints, and saves them when due (or `force`d).
@@ -641,7 +721,7 @@ public struct Collector<Output: RecordOutput> {
                 for index in collectors.indices { collectors[index].publishMetrics() }
                 nextPublish = now + 1_000_000_000
             }
-            if now >= nextReport, let statsInterval {
+            if let statsInterval, now >= nextReport || now < nextReport - statsInterval {  // or the clock went back
                 for (index, collector) in collectors.enumerated() { report(index, collector) }
                 nextReport = now + statsInterval
             }

@@ -20,6 +20,9 @@ struct Lanes {
     var count: Int { ids.count }
     var oldest: SourceID? { ids.first }
 
+    /// The ids of the `count` oldest lanes.
+    func oldest(_ count: Int) -> [SourceID] { Array(ids.prefix(count)) }
+
     /// The id of `key`, or nil if it has none yet.
     mutating func id(for key: UnsafeRawBufferPointer) -> SourceID? {
         if last >= 0, Self.equal(keys[last], key) { return ids[last] }

@@ -429,8 +429,8 @@ struct Core {
     }
 
     /// The id of the prefix stream `key` of `source`, described to the output when it is new. Within the engine's
-    /// bound on streams: past it, prefix streams with nothing pending are let go, or else the oldest one's record is
-    /// flushed (`buffer_full`) and it is let go.
+    /// bound on streams: past it, the oldest prefix streams with nothing pending are let go, and if that frees fewer
+    /// than a sixteenth of the bound, the oldest ones' records are flushed (`buffer_full`) and they are let go too.
     private mutating func lane<O: RecordOutput>(
         for key: UnsafeRawBufferPointer, _ layer: PrefixLayer, of source: borrowing Pipeline.Source,
         format: LogFormat, into output: inout O
@@ -438,10 +438,18 @@ struct Core {
         if let id = layer.lanes.id(for: key) { return id }
         if layer.lanes.count >= configuration.multiline.maxStreams {
             let parent = source.decoder.source
-            var released = layer.lanes.remove { !engine.hasPending(lane: $0) }
-            if released.isEmpty, let oldest = layer.lanes.oldest {
-                try engine.finish(lane: oldest, of: parent, reason: .bufferFull, into: &output)
-                released = layer.lanes.remove { $0 == oldest }
+            // Room for a sixteenth of the bound at once, looked for among the oldest quarter: asking the engine
+            // whether a lane holds a record passes over every stream, and asking it of every lane for every new
+            // stream made 10,000 streams of pending traces take minutes (quadratic). When fewer of those lanes are
+            // idle, the oldest ones' records leave early (`buffer_full`).
+            let batch = max(1, configuration.multiline.maxStreams / 16)
+            let candidates = Set(layer.lanes.oldest(4 * batch))
+            var released = layer.lanes.remove { candidates.contains($0) && !engine.hasPending(lane: $0) }
+            if released.count < batch {
+                let oldest = layer.lanes.oldest(batch - released.count)
+                for lane in oldest { try engine.finish(lane: lane, of: parent, reason: .bufferFull, into: &output) }
+                let leaving = Set(oldest)
+                released += layer.lanes.remove { leaving.contains($0) }
             }
             engine.forgetStreams(of: parent)
             for id in released {

@@ -19,9 +19,10 @@ struct Tail: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Follow log files (as a sidecar or node agent), across rotation and restarts.",
         discussion: """
-            Follows every file the globs match (symlinks followed, globs scanned again every --glob-interval and \
-            at once when inotify reports a new entry), rejoins and merges their lines, and writes records as JSON \
-            lines. A file is known by device, inode and a fingerprint of its first bytes, so renames \
+            Follows every file the globs match (symlinks followed within the globs' directories, \
+            /var/log/pods and /var/lib/docker/containers; see --symlink-root), scanning the globs again every \
+            --glob-interval and at once when inotify reports a new entry; rejoins and merges their lines, and \
+            writes records as JSON lines. A file is known by device, inode and a fingerprint of its first bytes, so renames \
             (Docker's -json.log.1, kubelet's 0.log.<time>), copytruncate and delete-while-open are followed; a \
             rotated file is read to its end before it is let go. Each file's offset is checkpointed in --state-dir \
             once the output has written every record before it; a restart resumes there (at-least-once: what was \
@@ -78,6 +79,20 @@ struct Tail: ParsableCommand {
     var noInotify = false
 
     @Option(
+        name: .customLong("symlink-root"),
+        help: ArgumentHelp(
+            "A directory a symlink found by a glob may lead into (repeatable), beside each glob's own directory and "
+                + "\(CollectorConfiguration.runtimeLogDirectories.joined(separator: " and ")).",
+            valueName: "dir"))
+    var symlinkRoots: [String] = []
+
+    @Flag(
+        help: ArgumentHelp(
+            "Follow symlinks wherever they lead (by default a file found through a glob must lie under the glob's "
+                + "directory, a --symlink-root, or the runtimes' log directories)."))
+    var followSymlinksOutside = false
+
+    @Option(
         help: ArgumentHelp(
             "Serve /metrics (Prometheus), /healthz and /readyz on HOST:PORT (e.g. 127.0.0.1:2020, :2020 for every "
                 + "interface, port 0 for any free one).",
@@ -120,6 +135,8 @@ struct Tail: ParsableCommand {
         configuration.readBudget = min(configuration.readBudget, roundBudget.value)
         configuration.checkpointInterval = checkpointInterval.nanoseconds
         configuration.shutdownTimeout = shutdownTimeout.nanoseconds
+        configuration.followedRoots =
+            followSymlinksOutside ? nil : CollectorConfiguration.runtimeLogDirectories + symlinkRoots
         return configuration
     }
 
