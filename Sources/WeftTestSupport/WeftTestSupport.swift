@@ -169,4 +169,12 @@ public func prometheusSamples(_ text: String) -> [String: Double] {
 /// A sanitized process keeps shadow memory and a quarantine of freed blocks, so its resident set says nothing about
 /// Weft's bounds: tests that measure a process's memory skip only that assertion then (every other one still holds),
 /// and the unsanitized run checks the bounds.
-public let memoryIsMeasurable: Bool = getenv("WEFT_SANITIZER") == nil
+public let memoryIsMeasurable: Bool = !sanitized
+
+/// Whether the tests run under a sanitizer (`WEFT_SANITIZER`): a sanitized Weft runs several times slower, so a test
+/// that waits for a process to get somewhere gives it ``patience`` times as long (what it waits for must still
+/// happen: a line that is lost stays lost however long the wait).
+public let sanitized: Bool = getenv("WEFT_SANITIZER") != nil
+
+/// How many times longer a process test waits under a sanitizer.
+public let patience: Double = sanitized ? 4 : 1

@@ -927,6 +927,7 @@ extension TailProcessTests {
 
     /// Polls `condition` until it holds; throws (failing the test) after `timeout` seconds.
     static func waitFor(_ what: @autoclosure () -> String, timeout: Double, _ condition: () throws -> Bool) throws {
+        let timeout = timeout * patience  // a sanitized weft is slower; what it must reach stays the same
         let deadline = Date().addingTimeInterval(timeout)
         while try !condition() {
             guard Date() < deadline else { throw Failure("timed out after \(timeout) s waiting for \(what())") }
