@@ -1,6 +1,12 @@
 import WeftCore
 import WeftDecoding
 
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
 /// The parts of Weft that read untrusted bytes, each as a fuzz target: arbitrary input in, invariants checked.
 ///
 /// A target never trusts its input and never crashes on it; when an invariant does not hold it throws a
@@ -67,3 +73,11 @@ func require(
 ) throws(FuzzViolation) {
     if !condition { throw FuzzViolation(target, message()) }
 }
+
+/// The `body` of one JSON line, read by Foundation's `JSONDecoder` (the reader independent of Weft's encoder), or nil
+/// when the line does not parse as a JSON object with a string `body`.
+func jsonLineBody(_ line: some Sequence<UInt8>) -> String? {
+    try? JSONDecoder().decode(JSONLine.self, from: Data(line)).body
+}
+
+private struct JSONLine: Decodable { var body: String }
