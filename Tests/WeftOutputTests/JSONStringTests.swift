@@ -177,3 +177,36 @@ extension String {
         return result
     }
 }
+
+extension JSONStringTests {
+    /// The block step handles every special byte of a 16-byte block in one go when 32 bytes remain (JSON logged as
+    /// text: a quote every few bytes): every pair of positions in such a block, with specials of every kind,
+    /// including a multibyte character or an invalid byte after an escape.
+    @Test func severalSpecialsInOneBlock() {
+        let kinds: [[UInt8]] = [[0x22], [0x5C], [0x0A], [0x09], [0x01], [0x7F], [0xC3, 0xA9], [0xFF]]
+        for first in 0..<16 {
+            for second in (first + 1)..<16 {
+                for kindA in kinds {
+                    for kindB in kinds {
+                        var bytes = Array("0123456789abcdef".utf8) + Array("ghijklmnopqrstuv".utf8)
+                        bytes += Array("wxyzABCDEFGHIJKLMNOPQRSTUV".utf8)
+                        bytes.replaceSubrange((16 + second)..<(16 + second + 1), with: kindB)
+                        bytes.replaceSubrange((16 + first)..<(16 + first + 1), with: kindA)
+                        let (out, _) = escaped(bytes)
+                        #expect(out == referenceEscape(bytes), "\(first) \(second) \(kindA) \(kindB)")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func aLineOfJSONLoggedAsText() {
+        let line = Array(
+            #"{"ts":1764392400.005,"level":"debug","msg":"cache \"refresh\"","keys":4529,"path":"C:\\tmp","node":"é"}"#
+                .utf8)
+        let (out, replaced) = escaped(line)
+        #expect(out == referenceEscape(line))
+        #expect(out.hasPrefix(#"{\"ts\":1764392400.005,\"level\":\"debug\""#))
+        #expect(!replaced)
+    }
+}
