@@ -67,7 +67,9 @@ public enum LeadingTimestamp {
             guard t == UInt8(ascii: "T") || t == UInt8(ascii: " ") else { return nil }
             (y, mo, d, timeAt) = (yy, mm, dd, i + 11)
         } else {
-            guard let month = monthIndex(line, at: i), p[i + 3] == 0x20 else { return nil }
+            // A month name starts with a capital letter and a space follows it: most lines with no time (frames,
+            // indented code, messages) fail these two byte tests, before the name is looked up.
+            guard first &- 0x41 < 26, p[i + 3] == 0x20, let month = monthIndex(line, at: i) else { return nil }
             let padded = p[i + 4] == 0x20
             let dayStart = padded ? i + 5 : i + 4
             let day: Int64?
