@@ -43,19 +43,23 @@ struct SecondCache {
         if start != secondStart { formatSecond(start) }
         var text: (UInt64, UInt64, UInt64, UInt64) = (prefix.0, prefix.1, prefix.2, 0)
         withUnsafeMutableBytes(of: &text) { bytes in
-            // Nine digits, two at a time from a table of "00"..."99", then the leading one.
+            // Nine digits as three groups of three, computed side by side (one chain of divisions by 100 was four
+            // dependent steps long); each group is a digit and a pair from a table of "00"..."99".
             let pairs = Self.digitPairs.utf8Start
             let base = bytes.baseAddress.unsafelyUnwrapped
-            var rest = UInt32(truncatingIfNeeded: fraction)
-            var index = 27
-            while index > 20 {
-                let pair = Int(rest % 100)
-                rest /= 100
-                base.storeBytes(of: pairs[2 &* pair], toByteOffset: index, as: UInt8.self)
-                base.storeBytes(of: pairs[2 &* pair &+ 1], toByteOffset: index &+ 1, as: UInt8.self)
-                index &-= 2
+            let digits = UInt32(truncatingIfNeeded: fraction)
+            let thousands = digits / 1000
+            let groups = (thousands / 1000, thousands % 1000, digits % 1000)
+            @inline(__always) func three(_ group: UInt32, at offset: Int) {
+                let pair = Int(group % 100)
+                base.storeBytes(
+                    of: UInt8(truncatingIfNeeded: 0x30 &+ group / 100), toByteOffset: offset, as: UInt8.self)
+                base.storeBytes(of: pairs[2 &* pair], toByteOffset: offset &+ 1, as: UInt8.self)
+                base.storeBytes(of: pairs[2 &* pair &+ 1], toByteOffset: offset &+ 2, as: UInt8.self)
             }
-            base.storeBytes(of: UInt8(truncatingIfNeeded: 0x30 &+ rest), toByteOffset: 20, as: UInt8.self)
+            three(groups.0, at: 20)
+            three(groups.1, at: 23)
+            three(groups.2, at: 26)
             base.storeBytes(of: UInt8(ascii: "Z"), toByteOffset: 29, as: UInt8.self)
             out.write(base, count: 30)
         }
