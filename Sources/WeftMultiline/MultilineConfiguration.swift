@@ -81,7 +81,15 @@ public struct MultilineStatistics: Sendable, Equatable {
     /// Records by ``FlushReason`` raw value.
     public var recordsByReason = [Int](repeating: 0, count: FlushReason.allCases.count)
     /// Multi-line records by parser name.
-    public var recordsByParser: [String: Int] = [:]
+    public var recordsByParser: [String: Int] {
+        var named: [String: Int] = [:]
+        for (name, count) in zip(parserNames, recordsByParserIndex) where count > 0 { named[name, default: 0] += count }
+        return named
+    }
+    /// Multi-line records by the parser's position in the engine's ``ParserSet``: counted per record, where hashing
+    /// the name into a dictionary was a measurable part of a record's cost.
+    var recordsByParserIndex: [Int] = []
+    var parserNames: [String] = []
     public var truncatedRecords = 0
     public var malformedLines = 0
 }

@@ -146,7 +146,7 @@ extension MultilineEngine {
         if let explain { explain(.ended(slot.key, reason: reason, lines: slot.lines, parser: parserName, why: why())) }
         statistics.records += 1
         statistics.recordsByReason[Int(reason.rawValue)] += 1
-        if let parserName { statistics.recordsByParser[parserName, default: 0] += 1 }
+        if parserName != nil { statistics.recordsByParserIndex[Int(slot.parser)] += 1 }
         if slot.truncated { statistics.truncatedRecords += 1 }
         try output.write(
             Record(

@@ -51,6 +51,8 @@ public struct MultilineEngine {
             matchLimit: configuration.regexMatchLimit, probationLimit: configuration.regexProbationLimit)
         startRules = Unmanaged.passUnretained(parsers.startRules)
         stateRules = parsers.states.map { Unmanaged.passUnretained($0.rules) }
+        statistics.parserNames = parsers.parsers.map(\.file.name)
+        statistics.recordsByParserIndex = [Int](repeating: 0, count: parsers.parsers.count)
     }
 
     /// Bytes held in pending records right now.

@@ -25,6 +25,17 @@ import WeftTestSupport
         #expect(records[1].lineCount == 3)
     }
 
+    @Test func countsMergedRecordsByParserName() throws {
+        var h = try EngineHarness(parsers: ["python", "java"])
+        h.pushLines(javaTrace)
+        h.push("2026-11-29 05:00:01 INFO next request")
+        h.pushLines(javaTrace)
+        h.pushLines("Traceback (most recent call last):\n  File \"x.py\", line 1, in <module>\nValueError: bad")
+        _ = h.finish()
+        #expect(h.engine.statistics.recordsByParser == ["java": 2, "python": 1])
+        #expect(h.engine.statistics.records == 4)
+    }
+
     @Test func twoTracesBackToBackAreTwoRecords() throws {
         let records = try EngineHarness.records(javaTrace + "\n" + javaTrace)
         #expect(records.map(\.body) == [javaTrace, javaTrace])
