@@ -105,6 +105,11 @@ public struct PrefixDecoder: @unchecked Sendable {
     public var isHolding: Bool { !heldLines.isEmpty }
     /// When the first held line arrived (the flush timeout counts from it), or nil.
     public var heldSince: Int64? { heldLines.first?.now }
+    /// The caller's clock stepped by `delta` nanoseconds: held lines keep their age in the new time.
+    public mutating func clockStepped(by delta: Int64) {
+        for index in heldLines.indices { heldLines[index].now &+= delta }
+    }
+
     /// The input offset of the first held line (a checkpoint must not pass it), or nil.
     public var heldStart: Int64? { heldLines.first?.range.start }
 

@@ -76,6 +76,12 @@ public struct PartialJoiner {
         return oldest
     }
 
+    /// The caller's clock stepped by `delta` nanoseconds: unfinished runs keep their age in the new time (see
+    /// `MultilineEngine.clockStepped(by:)`).
+    public mutating func clockStepped(by delta: Int64) {
+        for index in runs.values.indices { runs.values[index].lastGrowth &+= delta }
+    }
+
     /// Feeds one decoded line or chunk.
     ///
     /// - Parameters:

@@ -130,6 +130,18 @@ public struct MultilineEngine {
         }
     }
 
+    /// The caller's clock stepped by `delta` nanoseconds (back, when negative: the wall clock set back by an operator
+    /// or NTP). The arrival times the engine keeps move with it, so a quiet stream's record still leaves one flush
+    /// timeout after its last line, and the burst window still measures the real gap, instead of both waiting for the
+    /// clock to catch up with the old times (an hour, for a clock set back an hour). Record times are not touched.
+    public mutating func clockStepped(by delta: Int64) {
+        for index in streams.indices {
+            streams[index].slot.lastSeen &+= delta
+            for entry in streams[index].trial.indices { streams[index].trial[entry].now &+= delta }
+        }
+        if nextDeadline != .max { nextDeadline &+= delta }
+    }
+
     /// Flushes everything (end of input, or `reason` `.shutdown` when the collector stops).
     public mutating func finish<O: RecordOutput>(
         reason: FlushReason = .endOfInput, into output: inout O

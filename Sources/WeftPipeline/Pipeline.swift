@@ -43,6 +43,8 @@ public struct PipelineStatistics: Sendable, Equatable {
     public var joinedLines = 0
     public var sourcesAdded = 0
     public var sourcesReleased = 0
+    /// Times the caller's clock was seen going back (``ClockMode/external``): each one moved the pending times.
+    public var clockStepsBack = 0
 
     mutating func noteTime(_ time: Int64) {
         if firstTime == Timestamp.none || time < firstTime { firstTime = time }
@@ -230,6 +232,7 @@ public struct Pipeline {
     ) throws(O.Failure) {
         let index = Int(source)
         precondition(isOpen(source), "feeding a source that ended or was released")
+        observe(now)
         core.stats.bytesIn += Int64(bytes.count)
         try announce(index, into: &output)
         var position = 0
@@ -247,6 +250,7 @@ public struct Pipeline {
     ) throws(O.Failure) {
         let index = Int(source)
         precondition(isOpen(source), "ending a source that ended or was released")
+        observe(now)
         try announce(index, into: &output)
         if let framed = sources[index]!.framer.finish() {
             try core.line(framed, of: &sources[index]!, now: now, into: &output)
@@ -269,6 +273,7 @@ public struct Pipeline {
 
     /// Fires flush timeouts due at `now`: partial lines not completed and records whose stream went quiet.
     public mutating func advance<O: RecordOutput>(to now: Int64, into output: inout O) throws(O.Failure) {
+        observe(now)
         let current = configuration.clock == .logTimestamps ? max(now, core.logNow) : now
         if core.holding > 0 {
             // Lines held to detect a source's format leave once the source has been quiet for the flush timeout.
@@ -284,11 +289,31 @@ public struct Pipeline {
         if !ending.isEmpty { releaseDrained(into: &output) }
     }
 
+    /// Notices the caller's clock going back (``ClockMode/external``: the wall clock set back) and moves the arrival
+    /// times every stage keeps by the same step (``MultilineEngine/clockStepped(by:)``), so that flush timeouts and
+    /// the burst window keep measuring real time. A step forward needs nothing: pending records leave at once, by
+    /// their flush timeout.
+    @inline(__always)
+    private mutating func observe(_ now: Int64) {
+        guard core.configuration.clock == .external else { return }
+        if now < core.lastNow { stepClock(by: now &- core.lastNow) }
+        core.lastNow = now
+    }
+
+    @inline(never)
+    private mutating func stepClock(by delta: Int64) {
+        core.stats.clockStepsBack += 1
+        core.engine.clockStepped(by: delta)
+        core.joiner.clockStepped(by: delta)
+        for index in sources.indices { sources[index]?.layer?.decoder.clockStepped(by: delta) }
+    }
+
     /// Flushes everything still pending, and releases the sources that ended. Records leave with `reason`:
     /// `.endOfInput` when the input is done, `.shutdown` when a collector is stopped while its files go on.
     public mutating func finish<O: RecordOutput>(
         now: Int64, reason: FlushReason = .endOfInput, into output: inout O
     ) throws(O.Failure) {
+        observe(now)
         if core.holding > 0 {
             for index in sources.indices where sources[index]?.layer?.decoder.isHolding == true {
                 try core.flushHeld(of: &sources[index]!, into: &output)
@@ -352,6 +377,8 @@ struct Core {
     var engine: MultilineEngine
     let configuration: PipelineConfiguration
     var logNow = Int64.min
+    /// The last time the caller passed, with ``ClockMode/external``.
+    var lastNow = Int64.min
     var stats = PipelineStatistics()
     /// The last minute a plain line's leading timestamp named (most lines of a log share it).
     var timestampCache = LeadingTimestamp.Cache()

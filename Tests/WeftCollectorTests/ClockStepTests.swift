@@ -24,3 +24,18 @@ import WeftTestSupport
         #expect(CheckpointStore(directory: workspace.state).loadedCheckpoints()?.count == 2)
     }
 }
+
+extension ClockStepTests {
+    /// A trace still pending when the clock is set back an hour leaves one flush timeout later, in the new time.
+    @Test func aPendingTraceStillLeavesAfterTheFlushTimeout() throws {
+        let workspace = try Workspace()
+        workspace.append("a.log", "Traceback (most recent call last):\n  File \"x.py\", line 1, in <module>\n")
+        var run = try CollectorTests.Run(workspace, flushTimeout: 1_000_000_000)
+        try run.settle(advancing: 100)
+        #expect(run.bodies.isEmpty)
+
+        run.clock.advance(bySeconds: -3600)
+        try run.settle(advancing: 600)
+        #expect(run.bodies == ["Traceback (most recent call last):\n  File \"x.py\", line 1, in <module>"])
+    }
+}
