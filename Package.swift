@@ -10,9 +10,8 @@ let argumentParser = Package.Dependency.package(
     url: "https://github.com/apple/swift-argument-parser",
     from: "1.5.0"
 )
-// OTLP/HTTP export: a maintained HTTP client (keep-alive pool, timeouts, TLS with the system's CA store).
-let asyncHTTPClient = Package.Dependency.package(
-    url: "https://github.com/swift-server/async-http-client", from: "1.37.0")
+// OTLP/HTTP export: Weft's own HTTP/1.1 client (WeftExportHTTP's HTTP1Connection) on SwiftNIO and NIOSSL, not
+// async-http-client, whose dependency tree was 3.7 MB of the container image's binary (issue 15).
 let nio = Package.Dependency.package(url: "https://github.com/apple/swift-nio", from: "2.101.0")
 let nioSSL = Package.Dependency.package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0")
 // `/metrics`: counters through the swift-metrics API, exposed in the Prometheus text format by swift-prometheus.
@@ -65,7 +64,7 @@ let package = Package(
             ]
         ),
     ],
-    dependencies: [argumentParser, asyncHTTPClient, nio, nioSSL, log, metrics, prometheus],
+    dependencies: [argumentParser, nio, nioSSL, log, metrics, prometheus],
     targets: [
         // PCRE2, found through pkg-config (Debian: libpcre2-dev).
         .systemLibrary(
@@ -141,8 +140,8 @@ let package = Package(
             name: "WeftExportHTTP",
             dependencies: [
                 "WeftCore", "WeftExport", "WeftIO",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -231,7 +230,6 @@ let package = Package(
                 "WeftExportHTTP", "WeftExport", "WeftTestSupport",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
@@ -248,8 +246,8 @@ let package = Package(
         .testTarget(
             name: "WeftMetricsServerTests",
             dependencies: [
-                "WeftMetricsServer", "WeftCore", .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "WeftMetricsServer", "WeftCore", "WeftTestSupport",
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
