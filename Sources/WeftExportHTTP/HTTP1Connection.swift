@@ -163,9 +163,9 @@ public final class HTTP1Connection: Sendable {
         let tls = tls
         let serverName = target.serverName
         let remaining = max(deadline - NIODeadline.now(), .milliseconds(1))
+        // ClientBootstrap sets TCP_NODELAY itself (a request goes out in one flush; no Nagle delay waits for more).
         let connecting = ClientBootstrap(group: eventLoop)
             .connectTimeout(remaining)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 do {
                     let pipeline = channel.pipeline.syncOperations
