@@ -44,9 +44,18 @@ let swiftSettings = toolSettings + fuzzFlags
 // (`-z pack-relative-relocs`, DT_RELR: 1.8 MB of .rela.dyn becomes 15 kB; needs glibc 2.36, which Debian 12 and the
 // image have). `--no-export-dynamic` undoes the `-export-dynamic` of Swift's static-stdlib link arguments: Weft loads
 // no plugins that would look its symbols up, and an exported symbol is one `--gc-sections` must keep.
+// `-static-libgcc`: the unwinder from libgcc_eh.a instead of libgcc_s.so.1 (0.1 MB less in the image). glibc dlopens
+// libgcc_s.so.1 for pthread_exit and pthread_cancel, which the image then lacks: Weft calls neither (its main is
+// synchronous, so the Swift runtime never parks the main thread in dispatch_main), and runtime-root.sh's proof
+// would abort if that changed. `--icf=all` folds identical functions (0.9 MB); it may merge two functions whose
+// addresses are compared, which nothing in the suite, the 248 samples or the runtime-root proof showed
+// (`--icf=safe` folds only what address-significance tables allow, and swiftc emits none: 20 kB).
 let releaseLinkerSettings: [LinkerSetting] = [
     .unsafeFlags(
-        ["-use-ld=lld", "-Xlinker", "--no-export-dynamic", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"],
+        [
+            "-use-ld=lld", "-Xlinker", "--no-export-dynamic", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
+            "-Xclang-linker", "-static-libgcc", "-Xlinker", "--icf=all",
+        ],
         .when(platforms: [.linux], configuration: .release))
 ]
 
