@@ -139,6 +139,13 @@ public final class HTTP1Connection: Sendable {
             case .failure(let error):
                 result.fail(Self.classify(error, connecting: true))
             case .success(let open):
+                // Connected just as the deadline passed: the request has failed already, and sending it now would
+                // leave its answer to be read as the next request's.
+                guard NIODeadline.now() < deadline else {
+                    drop(open)
+                    result.fail(HTTP1Error(.timeout, "no answer within \(timeout / 1_000_000) ms"))
+                    return
+                }
                 let answer = eventLoop.makePromise(of: HTTP1Response.self)
                 open.writeAndFlush(HTTP1Exchange(head: request.head, body: request.body, answer: answer), promise: nil)
                 answer.futureResult.whenComplete { [self] outcome in
@@ -148,7 +155,7 @@ public final class HTTP1Connection: Sendable {
                     case .failure(let error as HTTP1Error)
                     where error.kind == .closed(answered: false) && reused && mayResend && NIODeadline.now() < deadline:
                         drop(open)
-                        exchange(request, deadline: deadline, result: result, mayResend: true)
+                        exchange(request, deadline: deadline, result: result, mayResend: false)
                     case .failure(let error):
                         drop(open)
                         result.fail(Self.classify(error, connecting: false))
