@@ -19,9 +19,8 @@ ARG SWIFT_IMAGE=swift:6.3-bookworm
 
 FROM ${SWIFT_IMAGE} AS build
 
-# PCRE2, zlib and libyaml headers for the C targets (found through pkg-config), and the CA bundle that goes into the
-# image. Their shared libraries (libpcre2-8.so.0, libz.so.1, libyaml-0.so.2) come along with the -dev packages;
-# runtime-root.sh copies them into the runtime root because `ldd` names them.
+# PCRE2, zlib and libyaml headers and static archives for the C targets (found through pkg-config; build-release links
+# the archives, so the image needs none of their shared libraries), and the CA bundle that goes into the image.
 RUN export DEBIAN_FRONTEND=noninteractive DEBCONF_NONINTERACTIVE_SEEN=true \
     && apt-get -q update \
     && apt-get -q install -y --no-install-recommends libpcre2-dev zlib1g-dev libyaml-dev pkg-config ca-certificates \

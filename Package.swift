@@ -10,9 +10,8 @@ let argumentParser = Package.Dependency.package(
     url: "https://github.com/apple/swift-argument-parser",
     from: "1.5.0"
 )
-// OTLP/HTTP export: a maintained HTTP client (keep-alive pool, timeouts, TLS with the system's CA store).
-let asyncHTTPClient = Package.Dependency.package(
-    url: "https://github.com/swift-server/async-http-client", from: "1.37.0")
+// OTLP/HTTP export: Weft's own HTTP/1.1 client (WeftExportHTTP's HTTP1Connection) on SwiftNIO and NIOSSL, not
+// async-http-client, whose dependency tree was 3.7 MB of the container image's binary (issue 15).
 let nio = Package.Dependency.package(url: "https://github.com/apple/swift-nio", from: "2.101.0")
 let nioSSL = Package.Dependency.package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0")
 // `/metrics`: counters through the swift-metrics API, exposed in the Prometheus text format by swift-prometheus.
@@ -45,9 +44,18 @@ let swiftSettings = toolSettings + fuzzFlags
 // (`-z pack-relative-relocs`, DT_RELR: 1.8 MB of .rela.dyn becomes 15 kB; needs glibc 2.36, which Debian 12 and the
 // image have). `--no-export-dynamic` undoes the `-export-dynamic` of Swift's static-stdlib link arguments: Weft loads
 // no plugins that would look its symbols up, and an exported symbol is one `--gc-sections` must keep.
+// `-static-libgcc`: the unwinder from libgcc_eh.a instead of libgcc_s.so.1 (0.1 MB less in the image). glibc dlopens
+// libgcc_s.so.1 for pthread_exit and pthread_cancel, which the image then lacks: Weft calls neither (its main is
+// synchronous, so the Swift runtime never parks the main thread in dispatch_main), and runtime-root.sh's proof
+// would abort if that changed. `--icf=all` folds identical functions (0.9 MB); it may merge two functions whose
+// addresses are compared, which nothing in the suite, the 248 samples or the runtime-root proof showed
+// (`--icf=safe` folds only what address-significance tables allow, and swiftc emits none: 20 kB).
 let releaseLinkerSettings: [LinkerSetting] = [
     .unsafeFlags(
-        ["-use-ld=lld", "-Xlinker", "--no-export-dynamic", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"],
+        [
+            "-use-ld=lld", "-Xlinker", "--no-export-dynamic", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
+            "-Xclang-linker", "-static-libgcc", "-Xlinker", "--icf=all",
+        ],
         .when(platforms: [.linux], configuration: .release))
 ]
 
@@ -65,7 +73,7 @@ let package = Package(
             ]
         ),
     ],
-    dependencies: [argumentParser, asyncHTTPClient, nio, nioSSL, log, metrics, prometheus],
+    dependencies: [argumentParser, nio, nioSSL, log, metrics, prometheus],
     targets: [
         // PCRE2, found through pkg-config (Debian: libpcre2-dev).
         .systemLibrary(
@@ -141,8 +149,8 @@ let package = Package(
             name: "WeftExportHTTP",
             dependencies: [
                 "WeftCore", "WeftExport", "WeftIO",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -231,7 +239,6 @@ let package = Package(
                 "WeftExportHTTP", "WeftExport", "WeftTestSupport",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
@@ -248,8 +255,8 @@ let package = Package(
         .testTarget(
             name: "WeftMetricsServerTests",
             dependencies: [
-                "WeftMetricsServer", "WeftCore", .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "WeftMetricsServer", "WeftCore", "WeftTestSupport",
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

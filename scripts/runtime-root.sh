@@ -3,9 +3,10 @@
 #
 # What goes in is exactly what the Dockerfile's final (FROM scratch) stage holds, because the Dockerfile runs this
 # script to make it:
-#   /usr/bin/weft                      the release binary, Swift runtime linked statically (scripts/build-release),
-#                                      stripped of debug information and symbols (80.4 MB -> 24.6 MB)
-#   every shared library `ldd` names   at the path ldd names, symlinks resolved (PCRE2, zlib, libyaml, glibc, ...)
+#   /usr/bin/weft                      the release binary, Swift runtime, libstdc++, libgcc, PCRE2, libyaml and zlib
+#                                      linked statically (scripts/build-release), stripped of debug information and
+#                                      symbols (62.4 MB -> 20.3 MB)
+#   every shared library `ldd` names   at the path ldd names, symlinks resolved (glibc's libc and libm)
 #   the dynamic loader                 at the binary's PT_INTERP path
 #   /etc/ssl/certs/ca-certificates.crt for https:// OTLP endpoints (NIOSSL reads the system bundle there)
 #   /etc/passwd, /etc/group            root and nonroot (65532), so that tools and logs can name the user
@@ -107,7 +108,7 @@ copy() {
     install -D -m "${3:-0644}" "$(readlink -f "$1")" "$root$2"
 }
 
-# Stripped: the debug information (39.7 MB) and the symbol table (16.1 MB) are of no use without a debugger and the
+# Stripped: the debug information (29.6 MB) and the symbol table (12.5 MB) are of no use without a debugger and the
 # toolchain's swift-backtrace, neither of which the image has. Keep the unstripped build for symbolicating.
 install -d "$root/usr/bin"
 strip --strip-all -o "$root/usr/bin/weft" "$(readlink -f "$binary")" || fail "strip $binary"

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import CoreMetrics
 import Dispatch
 import Logging
@@ -142,7 +141,8 @@ public struct OTLPError: Error, Sendable, CustomStringConvertible {
 /// ``enqueue(_:)`` blocks while ``maxQueued`` batches wait or are in flight: that is the backpressure that pauses the
 /// collector's reading when the backend is slow or down, with memory bounded by the queue. Batches are sent one at a
 /// time so that acknowledgements stay in record order (a checkpoint never passes an unsent batch), over one
-/// keep-alive connection from async-http-client's pool. Compression runs on the sender's thread, the second core.
+/// keep-alive connection of Weft's own HTTP/1.1 client
+/// (``HTTP1Connection``). Compression runs on the sender's thread, the second core.
 public final class OTLPSender: Sendable {
     public let endpoint: OTLPEndpoint
     public let retry: RetryPolicy
@@ -151,7 +151,7 @@ public final class OTLPSender: Sendable {
     private let deadLetter: DeadLetterDirectory?
     private let compress: (@Sendable ([UInt8]) -> [UInt8])?
     private let logger: Logger
-    private let client: HTTPClient
+    private let connection: HTTP1Connection
     private let headers: HTTPHeaders
     private let metrics: SenderMetrics
     private let heartbeat: Heartbeat?
@@ -201,24 +201,14 @@ public final class OTLPSender: Sendable {
         self.metrics = SenderMetrics(factory: metrics, dimensions: metricsDimensions)
         self.heartbeat = heartbeat
         slots = DispatchSemaphore(value: maxQueued)
-        var configuration = HTTPClient.Configuration()
-        if let caFile = endpoint.caFile {
-            var tls = TLSConfiguration.makeClientConfiguration()
-            tls.trustRoots = .file(caFile)
-            configuration.tlsConfiguration = tls
-        }
-        let seconds = TimeAmount.nanoseconds(endpoint.timeout)
-        configuration.timeout = HTTPClient.Configuration.Timeout(connect: seconds, read: seconds)
-        configuration.connectionPool = HTTPClient.Configuration.ConnectionPool(
-            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 2)
-        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        // An invalid URL or an unreadable CA file fails here, not at the first request.
+        connection = try HTTP1Connection(url: endpoint.url, caFile: endpoint.caFile, timeout: endpoint.timeout)
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: endpoint.encoding.contentType)
         headers.add(name: "User-Agent", value: "weft")
         if endpoint.compression == .gzip { headers.add(name: "Content-Encoding", value: "gzip") }
         for (name, value) in endpoint.headers { headers.replaceOrAdd(name: name, value: value) }
         self.headers = headers
-        _ = try HTTPClient.Request(url: endpoint.url, method: .POST)  // an invalid URL fails here, not later
         let queue = DispatchQueue(label: "weft.otlp.sender")
         queue.async { [self] in self.loop() }
     }
@@ -272,7 +262,7 @@ public final class OTLPSender: Sendable {
             wake.signal()
             _ = finished.wait(timeout: .now() + .seconds(2))
         }
-        try? client.syncShutdown()
+        connection.close()
         // Callers blocked in enqueue() wake to find the sender closed.
         for _ in 0..<maxQueued { slots.signal() }
         return drained && state.withLock { $0.queue.isEmpty }
@@ -340,9 +330,7 @@ public final class OTLPSender: Sendable {
             var responseBody: ByteBuffer?
             var failure: String?
             do {
-                var request = try HTTPClient.Request(url: endpoint.url, method: .POST, headers: headers)
-                request.body = .bytes(body)
-                let answer = client.execute(request: request, deadline: .now() + .nanoseconds(endpoint.timeout))
+                let answer = connection.post(headers: headers, body: body)
                 let answered = AnswerTime()
                 answer.whenComplete { [progress] _ in
                     answered.stamp()
@@ -355,17 +343,13 @@ public final class OTLPSender: Sendable {
                 }
                 let response = try answer.wait()
                 finishedAt = answered.time
-                status = Int(response.status.code)
+                status = response.status
                 responseBody = response.body
                 retryAfter = RetryPolicy.parseRetryAfter(
                     response.headers.first(name: "Retry-After"), now: SystemClock().now())
             } catch {
                 failure = "\(error)"
-                let timeouts: [HTTPClientError] = [
-                    .deadlineExceeded, .readTimeout, .writeTimeout, .connectTimeout, .tlsHandshakeTimeout,
-                    .getConnectionFromPoolTimeout,
-                ]
-                let timedOut = (error as? HTTPClientError).map { timeouts.contains($0) } ?? false
+                let timedOut = (error as? HTTP1Error)?.isTimeout ?? false
                 state.withLock {
                     if timedOut { $0.statistics.retriesTimeout += 1 } else { $0.statistics.retriesConnection += 1 }
                 }

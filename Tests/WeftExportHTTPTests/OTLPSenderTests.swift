@@ -21,9 +21,18 @@ final class Receiver: @unchecked Sendable {
     /// -addext subjectAltName=IP:127.0.0.1,DNS:localhost` (test fixture: the key protects nothing).
     static let certificate = repositoryRoot + "/Tests/WeftExportHTTPTests/Support/loopback-cert.pem"
     static let key = repositoryRoot + "/Tests/WeftExportHTTPTests/Support/loopback-key.pem"
+    /// Made the same way with `subjectAltName=DNS:localhost` only: valid for the name, not for the address, to test
+    /// that the name is checked.
+    static let localhostOnly = (
+        certificate: repositoryRoot + "/Tests/WeftExportHTTPTests/Support/localhost-only-cert.pem",
+        key: repositoryRoot + "/Tests/WeftExportHTTPTests/Support/localhost-only-key.pem"
+    )
     let scheme: String
 
-    init(script: String, decode: Bool = false, tls: Bool = false) throws {
+    init(
+        script: String, decode: Bool = false, tls: Bool = false,
+        identity: (certificate: String, key: String) = (Receiver.certificate, Receiver.key)
+    ) throws {
         scheme = tls ? "https" : "http"
         log =
             FileManager.default.temporaryDirectory.appendingPathComponent("weft-receiver-\(UUID().uuidString).log")
@@ -34,7 +43,8 @@ final class Receiver: @unchecked Sendable {
                 "python3", repositoryRoot + "/Tests/WeftExportHTTPTests/Support/otlp_receiver.py", "--log", log,
                 "--script",
                 script,
-            ] + (decode ? ["--decode"] : []) + (tls ? ["--tls-cert", Self.certificate, "--tls-key", Self.key] : [])
+            ] + (decode ? ["--decode"] : [])
+            + (tls ? ["--tls-cert", identity.certificate, "--tls-key", identity.key] : [])
         let output = Pipe()
         process.standardOutput = output
         try process.run()

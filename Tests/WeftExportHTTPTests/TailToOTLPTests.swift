@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -196,8 +195,7 @@ extension TailToOTLPTests {
 extension TailToOTLPTests {
     /// GET `url`: status and body (nil when nothing answers).
     static func get(_ url: String) -> (status: Int, body: String)? {
-        guard let response = try? HTTPClient.shared.get(url: url).wait() else { return nil }
-        return (Int(response.status.code), response.body.map { String(buffer: $0) } ?? "")
+        LoopbackHTTP.request(url).map { ($0.status, $0.body) }
     }
 
     /// The base URL `weft tail` says it serves on, from its standard error.
@@ -343,7 +341,6 @@ extension TailToOTLPTests {
         let untrusted = Process()
         untrusted.executableURL = URL(fileURLWithPath: Self.binary)
         untrusted.currentDirectoryURL = URL(fileURLWithPath: scratch.root)
-        // (async-http-client keeps trying to connect until the timeout, then reports the handshake's failure.)
         untrusted.arguments = [
             "logs/app.log", "--otlp-endpoint", "https://127.0.0.1:\(stranger.port)", "--otlp-timeout", "1s",
         ]
