@@ -47,14 +47,13 @@ let swiftSettings = toolSettings + fuzzFlags
 // `-static-libgcc`: the unwinder from libgcc_eh.a instead of libgcc_s.so.1 (0.1 MB less in the image). glibc dlopens
 // libgcc_s.so.1 for pthread_exit and pthread_cancel, which the image then lacks: Weft calls neither (its main is
 // synchronous, so the Swift runtime never parks the main thread in dispatch_main), and runtime-root.sh's proof
-// would abort if that changed. `--icf=all` folds identical functions (0.9 MB); it may merge two functions whose
-// addresses are compared, which nothing in the suite, the 248 samples or the runtime-root proof showed
-// (`--icf=safe` folds only what address-significance tables allow, and swiftc emits none: 20 kB).
+// would abort if that changed. No identical code folding (lld `--icf=all`): it saved 0.9 MB and cost 6.8% of
+// Docker-input throughput and 2.0% of plain text's (deploy/README.md).
 let releaseLinkerSettings: [LinkerSetting] = [
     .unsafeFlags(
         [
             "-use-ld=lld", "-Xlinker", "--no-export-dynamic", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
-            "-Xclang-linker", "-static-libgcc", "-Xlinker", "--icf=all",
+            "-Xclang-linker", "-static-libgcc",
         ],
         .when(platforms: [.linux], configuration: .release))
 ]

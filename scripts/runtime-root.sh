@@ -5,7 +5,7 @@
 # script to make it:
 #   /usr/bin/weft                      the release binary, Swift runtime, libstdc++, libgcc, PCRE2, libyaml and zlib
 #                                      linked statically (scripts/build-release), stripped of debug information and
-#                                      symbols (62.4 MB -> 20.3 MB)
+#                                      symbols (63.3 MB -> 21.2 MB)
 #   every shared library `ldd` names   at the path ldd names, symlinks resolved (glibc's libc and libm)
 #   the dynamic loader                 at the binary's PT_INTERP path
 #   /etc/ssl/certs/ca-certificates.crt for https:// OTLP endpoints (NIOSSL reads the system bundle there)
