@@ -7,18 +7,31 @@ public struct ConfigDiagnostic: Error, Sendable, Equatable, CustomStringConverti
     public var column: Int
     public var message: String
     public var hint: String?
+    /// A warning does not make the file invalid (`weft config check` still exits 0).
+    public var isWarning = false
 
-    public init(file: String, line: Int, column: Int, message: String, hint: String?) {
+    public init(file: String, line: Int, column: Int, message: String, hint: String?, isWarning: Bool = false) {
         self.file = file
         self.line = line
         self.column = column
         self.message = message
         self.hint = hint
+        self.isWarning = isWarning
     }
 
     public var description: String {
-        "\(file):\(line):\(column): error: \(message)" + (hint.map { " (hint: \($0))" } ?? "")
+        "\(file):\(line):\(column): \(isWarning ? "warning" : "error"): \(message)"
+            + (hint.map { " (hint: \($0))" } ?? "")
     }
+}
+
+/// What a `${NAME}` that the environment does not set is.
+public enum UnsetVariables: Sendable {
+    /// An error: `weft run`, which would send an empty secret.
+    case error
+    /// A warning, and the empty string meanwhile: `weft config check`, which often runs where the secrets are not
+    /// (a CI job, a laptop) and checks everything else.
+    case warning
 }
 
 /// `weft run --config FILE`: the same settings as `weft tail`'s flags, as YAML. Every key is a flag with its
@@ -52,6 +65,8 @@ public struct ConfigFile: Sendable {
     }
 
     public var stateDirectory: String
+    /// What is worth saying but not wrong (a `${NAME}` not set, with ``UnsetVariables/warning``).
+    public var warnings: [ConfigDiagnostic] = []
     /// Flags every source shares (collector, output, metrics, log).
     public var globalArguments: [String]
     public var sources: [Source]
@@ -120,14 +135,15 @@ public struct ConfigFile: Sendable {
     ///
     /// - Parameters:
     ///   - environment: what `${NAME}` is replaced from.
+    ///   - unsetVariables: whether a `${NAME}` the environment does not set is an error or a warning.
     ///   - check: given the flags one key became (`["--flush-timeout", "2s"]`), the message of the error the command
     ///     line would give for them, or nil when they are valid.
     /// - Returns: the configuration, or every problem found (all of them, not only the first).
     public static func parse(
-        _ text: String, file: String, environment: [String: String],
+        _ text: String, file: String, environment: [String: String], unsetVariables: UnsetVariables = .error,
         check: @escaping ([String]) -> String? = { _ in nil }
     ) -> Result<ConfigFile, ConfigErrors> {
-        var reader = Reader(file: file, environment: environment, check: check)
+        var reader = Reader(file: file, environment: environment, unsetVariables: unsetVariables, check: check)
         let root: YAMLNode?
         do {
             root = try YAMLParser().parse(text)
@@ -139,8 +155,11 @@ public struct ConfigFile: Sendable {
             return .failure(ConfigErrors(diagnostics: reader.diagnostics))
         }
         let config = reader.read(mapping)
-        if let config, reader.diagnostics.isEmpty { return .success(config) }
-        return .failure(ConfigErrors(diagnostics: reader.diagnostics))
+        if var config, reader.diagnostics.isEmpty {
+            config.warnings = reader.warnings
+            return .success(config)
+        }
+        return .failure(ConfigErrors(diagnostics: reader.diagnostics + reader.warnings))
     }
 }
 
@@ -154,8 +173,10 @@ public struct ConfigErrors: Error, Sendable, CustomStringConvertible {
 struct Reader {
     let file: String
     let environment: [String: String]
+    let unsetVariables: UnsetVariables
     let check: ([String]) -> String?
     var diagnostics: [ConfigDiagnostic] = []
+    var warnings: [ConfigDiagnostic] = []
 
     mutating func fail(_ node: YAMLNode?, _ message: String, hint: String? = nil) {
         let mark = node?.mark
@@ -358,11 +379,19 @@ struct Reader {
                 rest = after.dropFirst()
             } else if after.hasPrefix("{"), let close = after.firstIndex(of: "}") {
                 let name = String(after[after.index(after: after.startIndex)..<close])
-                guard let value = environment[name] else {
+                if let value = environment[name] {
+                    result += value
+                } else if unsetVariables == .warning {
+                    let mark = node.mark
+                    warnings.append(
+                        ConfigDiagnostic(
+                            file: file, line: mark.line, column: mark.column,
+                            message: "${\(name)} is not set in this environment: checked as empty; weft run needs it",
+                            hint: nil, isWarning: true))
+                } else {
                     fail(node, "${\(name)} is not set in the environment", hint: "export it, or write $$ for a $")
                     return nil
                 }
-                result += value
                 rest = after[after.index(after: close)...]
             } else {
                 result += "$"

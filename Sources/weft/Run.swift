@@ -52,13 +52,23 @@ struct ConfigCommand: ParsableCommand {
 
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Report every error of a configuration file with its line and column; exit 1 if any.")
+            abstract: "Report every error of a configuration file with its line and column; exit 1 if any.",
+            discussion: """
+                Unknown keys, bad values (checked as their flags check them), rule files that do not load and regexes \
+                that do not compile are errors. A ${NAME} that this environment does not set is a warning: the \
+                secret may exist only where the agent runs (weft run makes it an error).
+
+                Example:
+                  weft config check deploy/weft.yaml
+                """)
 
         @Argument(help: "The configuration file (YAML).")
         var file: String
 
         func run() throws {
-            let config = try ConfigCommand.load(file)
+            // A secret that only the agent's environment holds is a warning here, not an error.
+            let config = try ConfigCommand.load(file, unsetVariables: .warning)
+            for warning in config.warnings { writeStandardError(warning.description + "\n") }
             print(
                 "\(file): ok, \(config.sources.count) source\(config.sources.count == 1 ? "" : "s") "
                     + "(\(config.sources.map(\.name).joined(separator: ", ")))")
@@ -67,7 +77,7 @@ struct ConfigCommand: ParsableCommand {
 
     /// Reads, checks and returns a configuration: every key's value as its flag would check it, each source as a
     /// whole (`weft tail`'s own checks), and its rule files compiled. Prints every problem and exits 1 if any.
-    static func load(_ path: String) throws -> ConfigFile {
+    static func load(_ path: String, unsetVariables: UnsetVariables = .error) throws -> ConfigFile {
         let text: String
         do {
             text = try readTextFile(path)
@@ -83,7 +93,8 @@ struct ConfigCommand: ParsableCommand {
             }
             entry += 1
         }
-        let result = ConfigFile.parse(text, file: path, environment: environment) { flags in
+        let result = ConfigFile.parse(text, file: path, environment: environment, unsetVariables: unsetVariables) {
+            flags in
             do {
                 _ = try Tail.parse(["probe", "--state-dir", "probe"] + flags)
                 return nil

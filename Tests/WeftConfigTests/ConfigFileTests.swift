@@ -79,6 +79,29 @@ import Testing
             ])
     }
 
+    @Test func anUnsetVariableIsAWarningWhenOnlyChecking() throws {
+        let text = """
+            state_dir: /s
+            sources:
+              - name: app
+                paths: [a.log]
+            output:
+              otlp:
+                endpoint: http://collector:4318
+                headers: {Authorization: "Bearer ${TOKEN}"}
+            """
+        let checked = try ConfigFile.parse(text, file: "weft.yaml", environment: [:], unsetVariables: .warning).get()
+        #expect(
+            checked.warnings.map(\.description) == [
+                "weft.yaml:8:30: warning: ${TOKEN} is not set in this environment: checked as empty; weft run needs it"
+            ])
+        #expect(checked.globalArguments.contains("Authorization=Bearer "))
+        // Set, it is no warning; as `weft run` reads the file, unset is an error.
+        let set = ConfigFile.parse(text, file: "weft.yaml", environment: ["TOKEN": "t"], unsetVariables: .warning)
+        #expect(try set.get().warnings.isEmpty)
+        #expect(errors(text).count == 1)
+    }
+
     @Test func valuesAreCheckedAsTheirFlagsAre() {
         let result = parse(
             """
