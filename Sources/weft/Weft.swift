@@ -13,8 +13,8 @@ struct Weft: ParsableCommand {
         abstract: "Merge stack traces in logs into whole records and write JSON lines.",
         discussion: """
             Reads standard input (or the files named), rejoins lines the container runtime split, merges every \
-            stack trace (Go, Java, Python, Ruby, Node.js, PHP, .NET, Rust) into one record, and writes one JSON \
-            object per record to standard output.
+            stack trace (Go, Java, Python, Ruby, Node.js, PHP, .NET, Rust, Perl, Dart) into one record, and writes \
+            one JSON object per record to standard output.
 
               kubectl logs my-pod | weft
               weft --format cri /var/log/pods/shop_api-7d9_*/api/0.log
