@@ -529,12 +529,16 @@ public struct Collector<Output: RecordOutput> {
         descriptorsExhausted = false
         let size = Int64(info.st_size)
         var start: Int64 = 0
+        // The checkpoint held for this inode is another file's (a deleted file whose inode the file system gave to
+        // this one, or this file before it was truncated while Weft was down).
+        var stale = false
         if let done = released.removeValue(forKey: key) {
             start = min(done.offset, size)  // a released file that grew: only the new bytes
         } else if let checkpoint = checkpoints[key] {
             if checkpoint.identity.matches(fd: fd, device: key.device, inode: key.inode) && checkpoint.offset <= size {
                 start = checkpoint.offset
             } else {
+                stale = true
                 logger.notice(
                     "file is not the one its checkpoint was for (or is shorter now); reading it from 0",
                     metadata: ["path": "\(path)"])
@@ -546,9 +550,11 @@ public struct Collector<Output: RecordOutput> {
         tailers.append(
             Tailer(path: path, identity: identity, fd: fd, source: source, offset: start, lastGrowth: now))
         statistics.filesDiscovered += 1
-        if checkpoints[key] == nil {
+        if checkpoints[key] == nil || stale {
             // Known to a restart from now on, even if it is renamed out of the globs before the next interval: its
-            // start offset is safe (nothing before it is to be read), and it is saved at the end of this round.
+            // start offset is safe (nothing before it is to be read), and it is saved at the end of this round. A
+            // stale checkpoint is replaced at once too: a restart that finds the inode under another name compares
+            // the fingerprint, and the old file's would make it pass this one by.
             checkpoints[key] = Checkpoint(path: path, identity: identity, offset: start)
             checkpointsDirty = true
             saveSoon = true
