@@ -761,6 +761,13 @@ extension TailProcessTests {
 
         var newlines: Int { lock.withLock { count } }
 
+        /// The newlines among the first `bytes` bytes read.
+        func newlines(inFirst bytes: Int) -> Int {
+            lock.withLock {
+                data.prefix(bytes).withUnsafeBytes { TailProcessTests.countNewlines($0) }
+            }
+        }
+
         func wait() { done.wait() }
 
         /// The number after `"body":"L` in each line.
@@ -866,8 +873,10 @@ extension TailProcessTests {
             try openNew()
         }
 
-        private mutating func openNew() throws {
-            fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0o644)
+        /// - Parameter mode: the new file's permissions (0 makes a file other users cannot open, yet this
+        ///   descriptor writes to it: permissions are checked when a file is opened, not when it is created).
+        private mutating func openNew(mode: mode_t = 0o644) throws {
+            fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, mode)
             guard fd >= 0 else { throw Failure("cannot create \(path): \(String(cString: strerror(errno)))") }
             linesInGeneration = 0
             isRenamed = false
@@ -902,10 +911,10 @@ extension TailProcessTests {
             try Array(text.utf8).withUnsafeBytes { try TailProcessTests.writeAll(fd, $0) }
         }
 
-        /// Rename-and-recreate: app.log → app.log.<generation>, a new app.log.
-        mutating func rotateByRename() throws {
+        /// Rename-and-recreate: app.log → app.log.<generation>, a new app.log with permissions `mode`.
+        mutating func rotateByRename(mode: mode_t = 0o644) throws {
             try renameKeepingOpen()
-            try recreate()
+            try recreate(mode: mode)
         }
 
         /// Renames the file out of the glob; the writer keeps appending to it until ``recreate()``.
@@ -921,10 +930,10 @@ extension TailProcessTests {
         }
 
         /// Closes the old file and starts a new generation under the path.
-        mutating func recreate() throws {
+        mutating func recreate(mode: mode_t = 0o644) throws {
             Glibc.close(fd)
             generation += 1
-            try openNew()
+            try openNew(mode: mode)
         }
 
         mutating func close() {
