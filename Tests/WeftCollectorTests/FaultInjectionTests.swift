@@ -392,6 +392,7 @@ import WeftTestSupport
                 "tail", "logs/*.log", "--state-dir", "state", "--flush-timeout", "100ms", "--checkpoint-interval",
                 "50ms", "--round-budget", "16KiB",  // small rounds: a few are written and checkpointed before it blocks
             ], in: scratch, stdout: stdout)
+        defer { if weft.process.isRunning { weft.kill9() } }  // a failed wait leaves none behind
         // The application goes on logging while the reader is stalled: 500 lines a second.
         let stall = try Self.stall(weft, on: stdout) { try append(50) }
         let saved = TailProcessTests.checkpointOffsets(scratch.path("state/checkpoints.json")).values.max() ?? 0
@@ -435,6 +436,7 @@ import WeftTestSupport
         close(fd)
         let stdout = Pipe()
         let weft = try WeftProcess(["logs/app.log"], in: scratch, stdout: stdout)
+        defer { if weft.process.isRunning { weft.kill9() } }  // a failed wait leaves none behind
         let stall = try Self.stall(weft, on: stdout) {}
         #expect(stall.stayedBlocked)
         #expect(stall.bytesReadAfter == stall.bytesReadBefore, "read while its reader was stalled")
@@ -524,6 +526,7 @@ import WeftTestSupport
                 "tail", "logs/*.log", "--state-dir", "state", "--output", "out.jsonl", "--flush-timeout", "20ms",
                 "--glob-interval", "50ms", "--poll-interval", "50ms",
             ], in: scratch, asNobody: true)
+        defer { if weft.process.isRunning { weft.kill9() } }  // a failed wait leaves none behind
         try TailProcessTests.waitFor("the lines before the chmod", timeout: 20) {
             try output.poll()
             return output.sequences.contains(4)
@@ -559,6 +562,7 @@ import WeftTestSupport
                 "--glob-interval", "50ms", "--poll-interval", "50ms", "--rotate-wait", "100ms", "--stats-interval",
                 "50ms",
             ], in: scratch, asNobody: true)
+        defer { if weft.process.isRunning { weft.kill9() } }  // a failed wait leaves none behind
         try TailProcessTests.waitFor("app.log's first lines", timeout: 20) {
             try output.poll()
             return output.sequences.contains(4)

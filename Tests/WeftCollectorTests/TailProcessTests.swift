@@ -519,6 +519,7 @@ import WeftTestSupport
             "100ms",
         ]
         var weft = try WeftProcess(arguments, in: scratch)
+        defer { if weft.process.isRunning { weft.kill9() } }  // a failed wait leaves none behind
         try Self.waitFor("line 0, read from the file's start", timeout: 20) {
             try output.poll()
             return output.sequences.contains(0)
