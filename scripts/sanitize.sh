@@ -19,25 +19,19 @@ case "$kind" in
         export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
         export LSAN_OPTIONS="suppressions=$PWD/Tests/Sanitizers/lsan.supp:print_suppressions=0"
         swift build --build-tests --sanitize=address --scratch-path .build-asan 2>&1 | { grep -vE "unhandled" || true; }
-        # One test is skipped by name: the kill -9 round trip across rotations (TailProcessTests) did not see every
-        # line arrive within its wait in 2 of 5 ASan runs here (in the others, and in every ordinary run, it did).
-        # Not explained yet: a deleted-while-open file that a slowed weft had not read to its end before the kill
-        # would lose lines by design of the test, not of weft. scripts/crash-consistency.py covers the same ground on
-        # the release build (100 kills, nothing missing) until this is settled.
-        swift test --skip-build --sanitize=address --scratch-path .build-asan \
-            --skip "killNineAndRestartAcrossRotationsLosesNothing"
+        swift test --skip-build --sanitize=address --scratch-path .build-asan
         ;;
     thread)
         export WEFT_SANITIZER=thread
         export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
         swift build --build-tests --sanitize=thread --scratch-path .build-tsan 2>&1 | { grep -vE "unhandled" || true; }
-        # Skipped by name, all checked by the ordinary run and under AddressSanitizer: two tests whose windows a
-        # ThreadSanitizer build (several times slower) does not fit, the compress-ahead overlap (a 3 s answer) and a
-        # 30 s deadline for the kill -9 round trip; and the fault-injection processes (a 100 MB line, 10,000
-        # streams), which exercise one thread each and take minutes under ThreadSanitizer.
+        # Skipped by name, all checked by the ordinary run and under AddressSanitizer: the compress-ahead overlap,
+        # whose window (a 3 s answer) a ThreadSanitizer build (several times slower) does not fit; and the
+        # fault-injection processes (a 100 MB line, 10,000 streams), which exercise one thread each and take minutes
+        # under ThreadSanitizer.
         swift test --skip-build --sanitize=thread --scratch-path .build-tsan \
             --filter "WeftCollectorTests|WeftExportHTTPTests|WeftMetricsServerTests|WeftIOTests|WeftLogTests|SignalTests" \
-            --skip "theNextBatchIsCompressedWhileOneIsInFlight|killNineAndRestartAcrossRotationsLosesNothing|FaultInjectionTests"
+            --skip "theNextBatchIsCompressedWhileOneIsInFlight|FaultInjectionTests"
         ;;
     *) echo "sanitize.sh: address or thread" >&2; exit 2 ;;
 esac

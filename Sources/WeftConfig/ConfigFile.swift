@@ -88,6 +88,8 @@ public struct ConfigFile: Sendable {
         case names(String)
         /// A boolean: `--flag` when false (an option that is on by default).
         case offWhenFalse(String)
+        /// A boolean: `--flag` when true (an option that is off by default).
+        case onWhenTrue(String)
         /// A mapping, `--flag name=value` per entry.
         case pairs(String)
     }
@@ -110,6 +112,9 @@ public struct ConfigFile: Sendable {
         "max_bytes": .value("--max-bytes"), "max_line_bytes": .value("--max-line-bytes"),
         "max_pending_bytes": .value("--max-pending-bytes"), "regex_match_limit": .value("--regex-match-limit"),
         "regex_probation_limit": .value("--regex-probation-limit"),
+        // Where a symlink a glob finds may lead: beside the source's own globs, so a source's roots are its own.
+        "symlink_roots": .repeated("--symlink-root"),
+        "follow_symlinks_outside": .onWhenTrue("--follow-symlinks-outside"),
     ]
 
     static let outputKeys: [String: Kind] = ["file": .value("--output"), "format": .value("--output-format")]
@@ -323,15 +328,17 @@ struct Reader {
             let names = value.sequence != nil ? list(value, key: key) : scalar(value, key: key).map { [$0] } ?? []
             guard !names.isEmpty else { return [] }
             result = [flag, names.joined(separator: ",")]
-        case .offWhenFalse(let flag):
+        case .offWhenFalse(let flag), .onWhenTrue(let flag):
             guard let text = scalar(value, key: key) else { return [] }
+            let on: Bool
             switch text {
-            case "true", "yes", "on": result = []
-            case "false", "no", "off": result = [flag]
+            case "true", "yes", "on": on = true
+            case "false", "no", "off": on = false
             default:
                 fail(value, "\(key) must be true or false", hint: nil)
                 return []
             }
+            if case .onWhenTrue = kind { result = on ? [flag] : [] } else { result = on ? [] : [flag] }
         case .pairs(let flag):
             guard let mapping = value.mapping else {
                 fail(value, "\(key) must be a mapping of names to values", hint: "Authorization: Bearer ${TOKEN}")

@@ -317,6 +317,51 @@ import WeftTestSupport
         #expect(CheckpointStore(directory: workspace.state).loadedCheckpoints()?.count == 1000)
     }
 
+    /// Files let go once read to their end (more files than `maxOpenFiles`) are not opened and read again at every
+    /// scan while their change time says they are as they were (every scan used to open each one and compare its
+    /// first bytes: 2,900 opens a second and a tenth of a core with 10,000 idle files). One that grows is still read
+    /// again where it was left.
+    @Test func idleLetGoFilesAreNotReadAgainAtEachScan() throws {
+        let workspace = try Workspace()
+        for index in 0..<50 { workspace.append("f\(index).log", "INFO file \(index)\n") }
+        var run = try Run(workspace) {
+            $0.maxOpenFiles = 5
+            $0.rotateWait = 100_000_000
+        }
+        for _ in 0..<40 { try run.settle(advancing: 200) }  // five at a time, each let go once read and quiet
+        #expect(Set(run.bodies).count == 50)
+        #expect(run.collector.statistics.filesReleased >= 45)
+        let reader = ThreadReads()
+        for _ in 0..<10 { try run.settle(advancing: 200) }  // 20 glob scans over 45 let-go files
+        #expect(reader.bytesSinceLast() == 0, "let-go files were read again")
+        workspace.append("f0.log", "INFO file 0 again\n")
+        for _ in 0..<4 { try run.settle(advancing: 200) }
+        #expect(run.bodies.last == "INFO file 0 again")
+    }
+
+    /// Bytes this thread read through read(2) and pread(2) (`rchar` of /proc/thread-self/io), less its own reads of
+    /// that file: the collector runs on the test's thread, so its reads alone count.
+    final class ThreadReads {
+        private var last = 0
+
+        init() { _ = bytesSinceLast() }
+
+        func bytesSinceLast() -> Int {
+            let fd = open("/proc/thread-self/io", O_RDONLY | O_CLOEXEC)
+            precondition(fd >= 0)
+            defer { close(fd) }
+            var buffer = [UInt8](repeating: 0, count: 1024)
+            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            precondition(count > 0)
+            let text = String(decoding: buffer[..<count], as: UTF8.self)
+            let line = text.split(separator: "\n").first { $0.hasPrefix("rchar:") } ?? ""
+            let rchar = Int(line.dropFirst(6).trimmingCharacters(in: .whitespaces)) ?? 0
+            // The counter as read excludes this read; the next one includes it.
+            defer { last = rchar + count }
+            return rchar - last
+        }
+    }
+
     @Test func ignoreOlderSkipsFilesLastChangedLongAgo() throws {
         let workspace = try Workspace()
         workspace.append("stale.log", "from last year\n")

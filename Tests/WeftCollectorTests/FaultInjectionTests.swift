@@ -8,7 +8,8 @@ import WeftTestSupport
 
 /// Weft as a real process in a hostile environment: its reader gone, standard output closed, no space left, a state
 /// directory full or read-only, checkpoints damaged, a followed file replaced by a directory, timestamps jumping
-/// years back and forth, a 100 MB line, a file of NUL bytes, 10,000 streams, more files than it may open. Each test
+/// years back and forth, a 100 MB line, a file of NUL bytes, 10,000 streams, more files than it may open, a reader
+/// that stalls, files made unreadable. Each test
 /// checks the behaviour documented in SECURITY.md's "Failure behaviour" table: the exit status and message, that no
 /// line read is lost, and that memory stays within the configured bounds.
 ///
@@ -359,6 +360,245 @@ import WeftTestSupport
         #expect(bodies.count == count + 1)
         #expect(Set(bodies).count == count + 1)
         #expect(mostDescriptors <= 100 + 32, "\(mostDescriptors) descriptors open")
+    }
+
+    // MARK: - A stalled reader
+
+    /// How long the tests below leave their reader stalled: a few seconds, the short form.
+    /// `scripts/stalled-reader.py --stall-seconds 300` is the long one (SECURITY.md, "Failure behaviour").
+    static let stallSeconds = 3.0
+    static let lineLength = 1000
+
+    /// `weft tail` writing to a pipe nobody reads (a consumer that hung) while its file keeps growing: weft blocks in
+    /// its write and stays blocked, reads nothing more, keeps its memory flat within the bounds, and saves no
+    /// checkpoint past a record it has not written. Once the reader drains, every line arrives exactly once, in
+    /// order.
+    @Test func aStalledReaderPausesTheCollectorAndLosesNothing() throws {
+        let scratch = try Scratch("stalled-tail")
+        defer { scratch.remove() }
+        let fd = open(scratch.path("logs/app.log"), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        var written = 0
+        func append(_ count: Int) throws {
+            let bytes = Self.numberedLines(written..<written + count)
+            try bytes.withUnsafeBytes { try TailProcessTests.writeAll(fd, $0) }
+            written += count
+        }
+        try append(20_000)  // 20 MB: far more than the pipe and weft's buffers hold
+        let stdout = Pipe()
+        let weft = try WeftProcess(
+            [
+                "tail", "logs/*.log", "--state-dir", "state", "--flush-timeout", "100ms", "--checkpoint-interval",
+                "50ms", "--round-budget", "16KiB",  // small rounds: a few are written and checkpointed before it blocks
+            ], in: scratch, stdout: stdout)
+        defer { if weft.process.isRunning { weft.kill9() } }  // a failed wait leaves none behind
+        // The application goes on logging while the reader is stalled: 500 lines a second.
+        let stall = try Self.stall(weft, on: stdout) { try append(50) }
+        let saved = TailProcessTests.checkpointOffsets(scratch.path("state/checkpoints.json")).values.max() ?? 0
+        let reading = stdout.fileHandleForReading.fileDescriptor
+        var queued: Int32 = 0
+        try #require(ioctl(reading, 0x541B, &queued) == 0)  // FIONREAD: all weft wrote, as nobody read any of it
+        #expect(stall.stayedBlocked)
+        #expect(stall.bytesReadAfter == stall.bytesReadBefore, "read while its reader was stalled")
+        #expect(
+            !memoryIsMeasurable || (stall.peakRSS < 64 << 20 && stall.peakRSS - stall.rssBefore < 4 << 20),
+            "VmRSS \(stall.rssBefore >> 10) KiB at the stall, peak \(stall.peakRSS >> 10) KiB")
+
+        let drained = TailProcessTests.Drain(fd: reading)
+        drained.start()
+        try TailProcessTests.waitFor("\(written) records", timeout: 60) { drained.newlines >= written }
+        // The checkpoint saved during the stall lies within the records that had reached the pipe.
+        let recordsWritten = drained.newlines(inFirst: Int(queued))
+        #expect(
+            saved > 0 && saved <= Int64(recordsWritten * Self.lineLength), "checkpoint \(saved), \(recordsWritten) out")
+        #expect(try weft.terminate() == 0)
+        drained.wait()
+        #expect(drained.leadingNumbers() == Array(0..<written), "records out of order, missing or repeated")
+        print(
+            "FaultInjectionTests.stalledTail: \(Self.stallSeconds) s stalled, \(written) lines, read "
+                + "\(stall.bytesReadBefore >> 10) KiB before the stall and nothing during it, VmRSS "
+                + "\(stall.rssBefore >> 10) KiB at its start, peak \(stall.peakRSS >> 10) KiB; checkpoint \(saved) "
+                + "with \(recordsWritten) records written")
+    }
+
+    /// The filter (`weft FILE`) writing to a pipe nobody reads: it blocks, stops reading its input, and keeps its
+    /// memory flat; once the reader drains, every line arrives exactly once, in order, and it exits 0.
+    @Test func aStalledReaderPausesTheFilterAndLosesNothing() throws {
+        let scratch = try Scratch("stalled-filter")
+        defer { scratch.remove() }
+        let count = 50_000  // 50 MB
+        let fd = open(scratch.path("logs/app.log"), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        try #require(fd >= 0)
+        for start in stride(from: 0, to: count, by: 1000) {
+            try Self.numberedLines(start..<start + 1000).withUnsafeBytes { try TailProcessTests.writeAll(fd, $0) }
+        }
+        close(fd)
+        let stdout = Pipe()
+        let weft = try WeftProcess(["logs/app.log"], in: scratch, stdout: stdout)
+        defer { if weft.process.isRunning { weft.kill9() } }  // a failed wait leaves none behind
+        let stall = try Self.stall(weft, on: stdout) {}
+        #expect(stall.stayedBlocked)
+        #expect(stall.bytesReadAfter == stall.bytesReadBefore, "read while its reader was stalled")
+        #expect(stall.bytesReadBefore < 16 << 20, "read \(stall.bytesReadBefore) bytes of 50 MB before blocking")
+        #expect(
+            !memoryIsMeasurable || (stall.peakRSS < 64 << 20 && stall.peakRSS - stall.rssBefore < 4 << 20),
+            "VmRSS \(stall.rssBefore >> 10) KiB at the stall, peak \(stall.peakRSS >> 10) KiB")
+        let drained = TailProcessTests.Drain(fd: stdout.fileHandleForReading.fileDescriptor)
+        drained.start()
+        try TailProcessTests.waitFor("the filter to finish", timeout: 60) { !weft.process.isRunning }
+        drained.wait()
+        #expect(weft.process.terminationReason == .exit && weft.process.terminationStatus == 0)
+        #expect(drained.leadingNumbers() == Array(0..<count), "records out of order, missing or repeated")
+        print(
+            "FaultInjectionTests.stalledFilter: \(Self.stallSeconds) s stalled, read \(stall.bytesReadBefore >> 10) "
+                + "KiB of \((count * Self.lineLength) >> 10) KiB before it, VmRSS \(stall.rssBefore >> 10) KiB, "
+                + "peak \(stall.peakRSS >> 10) KiB")
+    }
+
+    /// What a process did while its reader was stalled.
+    struct Stall {
+        var bytesReadBefore: Int
+        var bytesReadAfter = 0
+        var rssBefore: Int
+        var peakRSS: Int
+        /// The pipe stayed full throughout.
+        var stayedBlocked = true
+    }
+
+    /// Waits until `process` blocks writing to `pipe`, then leaves the pipe unread for ``stallSeconds`` (a
+    /// deliberate pause: the stall is the fault), calling `meanwhile` and sampling what the process reads and holds
+    /// every 100 ms.
+    static func stall(_ process: WeftProcess, on pipe: Pipe, meanwhile: () throws -> Void) throws -> Stall {
+        try TailProcessTests.waitFor("weft to block writing to the full pipe", timeout: 30) {
+            process.isBlockedWriting(to: pipe)
+        }
+        let rss = process.status("VmRSS")
+        var stall = Stall(bytesReadBefore: process.bytesRead, rssBefore: rss, peakRSS: rss)
+        let end = Date().addingTimeInterval(stallSeconds)
+        while Date() < end {
+            usleep(100_000)
+            try meanwhile()
+            stall.peakRSS = max(stall.peakRSS, process.status("VmRSS"))
+            // Its pipe stays full (the process itself may wake for a moment: what counts is that nothing moves).
+            var queued: Int32 = 0
+            let capacity = fcntl(pipe.fileHandleForReading.fileDescriptor, 1032)  // F_GETPIPE_SZ
+            stall.stayedBlocked =
+                stall.stayedBlocked && ioctl(pipe.fileHandleForReading.fileDescriptor, 0x541B, &queued) == 0
+                && Int(capacity) - Int(queued) < 4096
+        }
+        stall.bytesReadAfter = process.bytesRead
+        return stall
+    }
+
+    /// `L<8-digit number> xxx…\n`, ``lineLength`` bytes each.
+    static func numberedLines(_ range: Range<Int>) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(range.count * lineLength)
+        let padding = [UInt8](repeating: UInt8(ascii: "x"), count: lineLength - 11)
+        for number in range {
+            bytes += Array(String(format: "L%08d ", number).utf8)
+            bytes += padding
+            bytes.append(UInt8(ascii: "\n"))
+        }
+        return bytes
+    }
+
+    // MARK: - Unreadable files
+
+    /// Whether weft can be run as an unprivileged user (root reads a mode-000 file anyway).
+    static let canRunAsNobody = FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") && getuid() == 0
+
+    /// A followed file made unreadable (chmod 000) after weft opened it: permissions are checked when a file is
+    /// opened, so weft reads on through the descriptor it holds, without a message; the lines written after the
+    /// chmod arrive, each once.
+    @Test(.enabled(if: canRunAsNobody)) func aFileMadeUnreadableAfterItWasOpenedIsReadOn() throws {
+        let scratch = try Scratch("chmod-open")
+        defer { scratch.remove() }
+        chmod(scratch.url.path, 0o777)
+        chmod(scratch.path("logs"), 0o755)
+        var writer = try TailProcessTests.LogWriter(path: scratch.path("logs/app.log"))
+        defer { writer.close() }
+        try writer.write(lines: 5)
+        let output = TailProcessTests.RecordsFile(path: scratch.path("out.jsonl"))
+        let weft = try WeftProcess(
+            [
+                "tail", "logs/*.log", "--state-dir", "state", "--output", "out.jsonl", "--flush-timeout", "20ms",
+                "--glob-interval", "50ms", "--poll-interval", "50ms",
+            ], in: scratch, asNobody: true)
+        defer { if weft.process.isRunning { weft.kill9() } }  // a failed wait leaves none behind
+        try TailProcessTests.waitFor("the lines before the chmod", timeout: 20) {
+            try output.poll()
+            return output.sequences.contains(4)
+        }
+        #expect(chmod(scratch.path("logs/app.log"), 0) == 0)
+        try writer.write(lines: 5)
+        try TailProcessTests.waitFor("the lines after the chmod", timeout: 20) {
+            try output.poll()
+            return output.sequences.contains(9)
+        }
+        #expect(try weft.terminate() == 0)
+        try output.poll()
+        #expect(output.lines.map(\.sequence) == Array(0..<10))
+        #expect(!scratch.read("stderr.txt").contains("cannot"), "\(scratch.read("stderr.txt"))")
+    }
+
+    /// Files that appear unreadable: the file that takes a rotated file's name (logrotate's `create 0600 someone`)
+    /// and a new file in the glob. For each, one warning naming it, not one per scan; every failed attempt counted
+    /// (`open_failures`, the `weft_file_open_failures_total` metric); retried at every scan; once readable, read from
+    /// its first line, none lost. The rotated file is read to its end meanwhile.
+    @Test(.enabled(if: canRunAsNobody)) func unreadableNewFilesAreRetriedUntilTheyCanBeRead() throws {
+        let scratch = try Scratch("chmod-new")
+        defer { scratch.remove() }
+        chmod(scratch.url.path, 0o777)
+        chmod(scratch.path("logs"), 0o755)
+        var writer = try TailProcessTests.LogWriter(path: scratch.path("logs/app.log"))
+        defer { writer.close() }
+        try writer.write(lines: 5)  // seq 0...4 in app.log, readable
+        let output = TailProcessTests.RecordsFile(path: scratch.path("out.jsonl"))
+        let weft = try WeftProcess(
+            [
+                "tail", "logs/*.log", "--state-dir", "state", "--output", "out.jsonl", "--flush-timeout", "20ms",
+                "--glob-interval", "50ms", "--poll-interval", "50ms", "--rotate-wait", "100ms", "--stats-interval",
+                "50ms",
+            ], in: scratch, asNobody: true)
+        defer { if weft.process.isRunning { weft.kill9() } }  // a failed wait leaves none behind
+        try TailProcessTests.waitFor("app.log's first lines", timeout: 20) {
+            try output.poll()
+            return output.sequences.contains(4)
+        }
+        try writer.write(lines: 5)  // seq 5...9, still to app.log
+        try writer.rotateByRename(mode: 0)  // app.log → app.log.0; the new app.log is mode 000
+        try writer.write(lines: 5)  // seq 10...14 in the unreadable app.log
+        let fresh = open(scratch.path("logs/new.log"), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0)
+        try #require(fresh >= 0)
+        try Array("INFO seq=15 gen=99 in new.log\n".utf8).withUnsafeBytes { try TailProcessTests.writeAll(fresh, $0) }
+        close(fresh)
+        try TailProcessTests.waitFor("ten failed attempts or more", timeout: 20) {
+            Int(TailProcessTests.lastStatistics(scratch.read("stderr.txt"))["open_failures"] ?? "0")! >= 10
+        }
+        try output.poll()
+        #expect(output.sequences.contains(9), "the rotated file is read to its end meanwhile")
+        #expect(!output.sequences.contains(10) && !output.sequences.contains(15))
+        let log = scratch.read("stderr.txt").split(separator: "\n")
+        for name in ["logs/app.log", "logs/new.log"] {
+            let warnings = log.filter { $0.contains("cannot open file") && $0.contains("path=\(name) ") }
+            #expect(warnings.count == 1, "\(name): \(warnings)")
+            #expect(warnings.first?.contains("Permission denied") == true)
+        }
+        chmod(scratch.path("logs/app.log"), 0o644)
+        chmod(scratch.path("logs/new.log"), 0o644)
+        try TailProcessTests.waitFor("the lines of both files once readable", timeout: 20) {
+            try output.poll()
+            return output.sequences.isSuperset(of: [14, 15])
+        }
+        #expect(try weft.terminate() == 0)
+        try output.poll()
+        #expect(output.lines.map(\.sequence).sorted() == Array(0..<16), "every line once")
+        print(
+            "FaultInjectionTests.unreadable: "
+                + "\(TailProcessTests.lastStatistics(scratch.read("stderr.txt"))["open_failures"] ?? "?") failed opens, "
+                + "one warning per file")
     }
 
     // MARK: - Helpers

@@ -175,4 +175,53 @@ import WeftTestSupport
         let following = messages.filter { $0["msg"] == "following file" }
         #expect(Set(following.compactMap { $0["source"] }) == ["app", "jvm"])
     }
+
+    /// The symlink policy from the file acts as `weft tail`'s flags do: logs/out.log links to elsewhere/app.log, out
+    /// of the glob's directory. Without a key it is refused (reported once); `symlink_roots` naming elsewhere, or
+    /// `follow_symlinks_outside: true`, follows it; so do the flags given after the file, over a file that says
+    /// nothing or false. logs/in.log, a plain file, is followed every time.
+    @Test(arguments: [
+        ("", [], false), ("symlink_roots: [ELSEWHERE]", [], true), ("follow_symlinks_outside: true", [], true),
+        ("follow_symlinks_outside: false", [], false), ("", ["--symlink-root", "ELSEWHERE"], true),
+        ("follow_symlinks_outside: false", ["--follow-symlinks-outside"], true),
+    ])
+    func theSymlinkPolicyKeysActAsTheirFlags(key: String, overrides: [String], follows: Bool) throws {
+        let scratch = try Tail.Scratch("run-symlinks")
+        defer { scratch.remove() }
+        let elsewhere = scratch.path("elsewhere")
+        try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: true)
+        scratch.append("elsewhere/app.log", "INFO through the link\n")
+        scratch.append("logs/in.log", "INFO in place\n")
+        #expect(symlink(elsewhere + "/app.log", scratch.path("logs/out.log")) == 0)
+        scratch.append(
+            "weft.yaml",
+            """
+            state_dir: state
+            flush_timeout: 20ms
+            \(key.replacingOccurrences(of: "ELSEWHERE", with: elsewhere))
+            sources:
+              - name: app
+                paths: [logs/*.log]
+            output:
+              file: out.jsonl
+
+            """)
+        let output = Tail.RecordsFile(path: scratch.path("out.jsonl"))
+        let weft = try Tail.WeftProcess(
+            ["run", "--config", "weft.yaml"] + overrides.map { $0 == "ELSEWHERE" ? elsewhere : $0 }, in: scratch)
+        try Tail.waitFor("both files, or the plain one and the refusal", timeout: 20) {
+            try output.poll()
+            return output.bodies.contains("INFO in place")
+                && (follows
+                    ? output.bodies.contains("INFO through the link")
+                    : scratch.read("stderr.txt").contains("lies outside the followed directories"))
+        }
+        #expect(try weft.terminate() == 0)
+        try output.poll()
+        #expect(Set(output.bodies) == (follows ? ["INFO in place", "INFO through the link"] : ["INFO in place"]))
+        let refusals = scratch.read("stderr.txt").split(separator: "\n").filter {
+            $0.contains("lies outside the followed directories")
+        }
+        #expect(refusals.count == (follows ? 0 : 1), "\(refusals)")
+    }
 }

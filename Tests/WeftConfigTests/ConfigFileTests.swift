@@ -53,6 +53,61 @@ import Testing
         #expect(config.sources[1].line == 9)
     }
 
+    /// The symlink policy: `symlink_roots` is `--symlink-root` per item, `follow_symlinks_outside: true` is
+    /// `--follow-symlinks-outside`. At the top level they are every source's defaults; a source's own roots add to
+    /// them, as the repeated flag does.
+    @Test func theSymlinkPolicyKeysAreTheirFlags() throws {
+        let config = try parse(
+            """
+            state_dir: /s
+            symlink_roots: [/data/logs]
+            sources:
+              - name: a
+                paths: [/var/log/a/*.log]
+                symlink_roots: /srv/a
+              - name: b
+                paths: [/var/log/b/*.log]
+                follow_symlinks_outside: true
+              - name: c
+                paths: [/var/log/c/*.log]
+                follow_symlinks_outside: no
+            """
+        ).get()
+        #expect(
+            config.tailArguments(for: config.sources[0]) == [
+                "/var/log/a/*.log", "--symlink-root", "/data/logs", "--symlink-root", "/srv/a", "--state-dir", "/s/a",
+            ])
+        #expect(
+            config.tailArguments(for: config.sources[1]) == [
+                "/var/log/b/*.log", "--symlink-root", "/data/logs", "--follow-symlinks-outside", "--state-dir", "/s/b",
+            ])
+        #expect(
+            config.tailArguments(for: config.sources[2]) == [
+                "/var/log/c/*.log", "--symlink-root", "/data/logs", "--state-dir", "/s/c",
+            ])
+    }
+
+    @Test func aMistypedSymlinkKeyIsAnErrorAtItsPlace() {
+        #expect(
+            errors(
+                """
+                state_dir: /s
+                symlink_root: /data
+                sources:
+                  - name: a
+                    paths: [x.log]
+                    follow_symlink_outside: true
+                  - name: b
+                    paths: [y.log]
+                    follow_symlinks_outside: maybe
+                """) == [
+                    "weft.yaml:2:1: error: unknown key symlink_root in the top level (hint: did you mean symlink_roots?)",
+                    "weft.yaml:6:5: error: unknown key follow_symlink_outside in a source "
+                        + "(hint: did you mean follow_symlinks_outside?)",
+                    "weft.yaml:9:30: error: follow_symlinks_outside must be true or false",
+                ])
+    }
+
     @Test func everyProblemIsReportedWithItsLineColumnAndAHint() {
         let found = errors(
             """
