@@ -1,3 +1,4 @@
+import CWeftSystem
 import Logging
 import WeftCore
 import WeftIO
@@ -134,21 +135,33 @@ public struct Collector<Output: RecordOutput> {
     private var released: [FileKey: Released] = [:]
 
     /// What is kept of a file read to its end and let go, one per file its globs match: enough to know it again (the
-    /// fingerprint of its first bytes, its change time) and where it was left, in 32 bytes (a whole ``Checkpoint``,
-    /// with its path, took 56).
+    /// fingerprint of its first bytes, its change and birth times) and where it was left, in 40 bytes (a whole
+    /// ``Checkpoint``, with its path, took 56).
     struct Released {
         var fingerprint: UInt64
         var offset: Int64
-        /// Its status change time (`st_ctim`, nanoseconds) when last known to be this file: a write, a truncation,
-        /// and a new file that gets its inode all change it.
+        /// Its status change time (`st_ctim`, nanoseconds) when last known to be this file: a write and a truncation
+        /// change it.
         var changed: Int64
+        /// Its birth time (statx), `Int64.min` where the file system keeps none. A new file that gets this file's
+        /// inode after it is deleted is born anew; its change time alone could, within one tick of the kernel's
+        /// coarse clock, equal the old file's.
+        var born: Int64
         var fingerprintLength: Int32
 
-        init(_ checkpoint: Checkpoint, changed: Int64) {
+        init(_ checkpoint: Checkpoint, changed: Int64, born: Int64) {
             fingerprint = checkpoint.fingerprint
             offset = checkpoint.offset
             self.changed = changed
+            self.born = born
             fingerprintLength = Int32(clamping: checkpoint.fingerprintLength)
+        }
+
+        /// Whether the file `info` describes (born `born`) is, untouched, the one let go: then it need not be opened
+        /// and its first bytes compared again. Without a birth time, never.
+        func isUntouched(_ info: stat, born: @autoclosure () -> Int64) -> Bool {
+            self.born != Int64.min && Collector.changeTime(info) == changed && Int64(info.st_size) <= offset
+                && born() == self.born
         }
 
         func identity(_ key: FileKey) -> FileIdentity {
@@ -418,13 +431,14 @@ public struct Collector<Output: RecordOutput> {
         try pipeline.closeSource(tailer.source, now: now, into: &output)
         var info = stat()
         let deleted = fstat(tailer.fd, &info) != 0 || info.st_nlink == 0
+        let born = deleted ? Int64.min : weft_birth_time_fd(tailer.fd)
         close(tailer.fd)
         if deleted {
             released[tailer.key] = nil
             if checkpoints.removeValue(forKey: tailer.key) != nil { checkpointsDirty = true }
         } else {
             let checkpoint = Checkpoint(path: tailer.path, identity: tailer.identity, offset: tailer.offset)
-            released[tailer.key] = Released(checkpoint, changed: Self.changeTime(info))
+            released[tailer.key] = Released(checkpoint, changed: Self.changeTime(info), born: born)
             releasedSinceNote.append(checkpoint)
         }
         statistics.filesReleased += 1
@@ -469,11 +483,12 @@ public struct Collector<Output: RecordOutput> {
             if let done = released[key] {
                 // Untouched since it was let go: no need to open it and compare its first bytes again. (Every scan
                 // opened every let-go file: 2,900 opens a second and a tenth of a core with 10,000 idle files.)
-                if Self.changeTime(info) == done.changed && Int64(info.st_size) <= done.offset { continue }
+                if done.isUntouched(info, born: weft_birth_time(path)) { continue }
                 if !isReleased(done, at: path, key: key) {
                     released[key] = nil  // a new file with a let-go file's inode
                 } else if Int64(info.st_size) <= done.offset {
                     released[key]?.changed = Self.changeTime(info)  // changed, not grown (a chmod, a touch)
+                    released[key]?.born = weft_birth_time(path)
                     continue
                 }
             }

@@ -42,9 +42,9 @@ import WeftTestSupport
         for (arguments, status, said) in [
             (
                 ["config", "check", example], Int32(0),
-                "76:22: warning: ${WEFT_OTLP_TOKEN} is not set in this environment"
+                ":22: warning: ${WEFT_OTLP_TOKEN} is not set in this environment"
             ),
-            (["run", "--config", example], Int32(1), "76:22: error: ${WEFT_OTLP_TOKEN} is not set in the environment"),
+            (["run", "--config", example], Int32(1), ":22: error: ${WEFT_OTLP_TOKEN} is not set in the environment"),
         ] {
             var environment = ProcessInfo.processInfo.environment
             environment["WEFT_OTLP_TOKEN"] = nil

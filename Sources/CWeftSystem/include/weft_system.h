@@ -1,9 +1,18 @@
 // System interfaces Swift's Glibc module does not import: signalfd(2), which turns signals into a readable
-// descriptor that a poll loop can wait on with its inputs.
+// descriptor that a poll loop can wait on with its inputs, and statx(2)'s birth time.
 #ifndef WEFT_SYSTEM_H
 #define WEFT_SYSTEM_H
 
 #include <signal.h>
+#include <stdint.h>
+
+// The birth time of the file at `path` (statx's STX_BTIME) in nanoseconds since the epoch, or INT64_MIN when the
+// file system does not keep one (or the call fails). A file that gets a deleted file's inode is born anew: with the
+// change time, it tells "the same file, untouched" from "another file on the same inode" without reading it.
+int64_t weft_birth_time(const char *path);
+
+// The birth time of the open file `fd`, as weft_birth_time.
+int64_t weft_birth_time_fd(int fd);
 
 #ifdef __linux__
 #include <sys/signalfd.h>
