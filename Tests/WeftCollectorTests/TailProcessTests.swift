@@ -200,18 +200,8 @@ import WeftTestSupport
         }
 
         // 50 MB of 1000-byte lines, in 1 MiB writes.
-        let lineLength = 1000
-        func lines(_ range: Range<Int>) -> [UInt8] {
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(range.count * lineLength)
-            let padding = [UInt8](repeating: UInt8(ascii: "x"), count: lineLength - 11)
-            for number in range {
-                bytes += Array(String(format: "L%08d ", number).utf8)
-                bytes += padding
-                bytes.append(UInt8(ascii: "\n"))
-            }
-            return bytes
-        }
+        let lineLength = FaultInjectionTests.lineLength
+        func lines(_ range: Range<Int>) -> [UInt8] { FaultInjectionTests.numberedLines(range) }
         var total = 0
         func append(_ count: Int) throws {
             var next = total
