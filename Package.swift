@@ -125,7 +125,7 @@ let package = Package(
         .target(
             name: "WeftCollector",
             dependencies: [
-                "WeftCore", "WeftPipeline", "WeftMultiline", "WeftIO", "CWeftSystem",
+                "WeftCore", "WeftPipeline", "WeftMultiline", "WeftIO", "WeftOutput", "CWeftSystem",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
             ],

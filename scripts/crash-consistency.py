@@ -47,6 +47,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 _spec = importlib.util.spec_from_file_location("soak_tail", os.path.join(os.path.dirname(__file__), "soak-tail.py"))
 soak = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(soak)
+_spec = importlib.util.spec_from_file_location(
+    "otlp_sink", os.path.join(os.path.dirname(__file__), "..", "Benchmarks", "otlp_sink.py"))
+sink = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(sink)
 
 METHODS = ["rename", "copytruncate", "delete", "replace"]
 LINE = "INFO f=%d g=%d s=%d m=%s the quick brown fox jumps over the lazy dog\n"
@@ -137,15 +141,8 @@ class Writer:
 # MARK: - The receiver
 
 
-def varint(data, i):
-    shift = result = 0
-    while True:
-        b = data[i]
-        i += 1
-        result |= (b & 0x7F) << shift
-        if b < 0x80:
-            return result, i
-        shift += 7
+# Protobuf varints as the benchmark's OTLP sink reads them.
+varint = sink.varint
 
 
 def fields(data, start, end):

@@ -1,5 +1,7 @@
 import FoundationEssentials
+import WeftCore
 import WeftIO
+import WeftOutput
 
 #if canImport(Glibc)
     import Glibc
@@ -116,7 +118,8 @@ public struct CheckpointStore {
 
     /// Replaces the checkpoints atomically.
     ///
-    /// Written as it is encoded, 64 KiB at a time, in the format `JSONEncoder` gave (sorted keys, by path): with
+    /// Written as it is encoded, 64 KiB at a time, in the format `JSONEncoder` gave (sorted keys, by path; a path's
+    /// rare `\b`, `\f` or DEL is escaped as Weft's output escapes it, which `load()` reads the same): with
     /// 100,000 files `JSONEncoder` held its tree of the whole document, about 850 bytes a file, beside the 13 MB it
     /// produced, and that was the collector's peak.
     public func save(_ checkpoints: [Checkpoint]) throws(CheckpointError) {
@@ -173,39 +176,13 @@ extension CheckpointStore {
         text += #","offset":"#.utf8
         appendDecimal(UInt64(clamping: checkpoint.offset), to: &text)  // never negative: load() refuses that
         text += #","path":""#.utf8
-        appendEscaped(checkpoint.path, to: &text)
+        JSONString.appendEscaped(checkpoint.path, to: &text)
         text += #""}"#.utf8
     }
 
     /// `value` in decimal digits, without a String in between.
     static func appendDecimal(_ value: UInt64, to text: inout [UInt8]) {
-        var divisor: UInt64 = 1
-        while value / divisor >= 10 { divisor *= 10 }
-        var rest = value
-        while true {
-            text.append(UInt8(ascii: "0") + UInt8(rest / divisor))
-            rest %= divisor
-            if divisor == 1 { break }
-            divisor /= 10
-        }
-    }
-
-    /// `string`'s UTF-8 with `"`, `\` and control characters escaped as JSON requires.
-    static func appendEscaped(_ string: String, to text: inout [UInt8]) {
-        let hex = Array("0123456789abcdef".utf8)
-        for byte in string.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
-                text += [UInt8(ascii: "\\"), byte]
-            case 0x0A: text += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
-            case 0x0D: text += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
-            case 0x09: text += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
-            case ..<0x20:
-                text += Array(#"\u00"#.utf8)
-                text += [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
-            default: text.append(byte)
-            }
-        }
+        DecimalText.withDigits(value) { text.append(contentsOf: UnsafeRawBufferPointer(start: $0, count: $1)) }
     }
 }
 

@@ -312,8 +312,8 @@ public struct Collector<Output: RecordOutput> {
 
     /// The wall clock was stepped back (NTP at boot, an operator): the collector's own timers were set in the old
     /// time and would each wait the step's length (no glob scan, no checkpoint write, no rotated file let go for an
-    /// hour after a step of an hour). They start again from now. The engine's flush timeouts of records pending at
-    /// the step still wait (SECURITY.md, "Failure behaviour").
+    /// hour after a step of an hour). They start again from now; the pipeline moves its own pending times itself
+    /// (`Pipeline`'s `observe`).
     private mutating func clockSteppedBack(by step: Int64, to now: Int64) {
         scanDue = true
         nextScan = min(nextScan, now)
